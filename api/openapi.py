@@ -1,0 +1,113 @@
+"""The OpenAPI 3.1 description of the /v1 API (served at /openapi.json, fuzzed by schemathesis)."""
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"type": "object", "required": ["error"],
+          "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                   "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                                  "request_id": {"type": ["string", "null"]}}}}}
+_DOC = {"type": "object", "required": ["id", "status", "filename", "content_hash"],
+        "properties": {"id": {"type": "string"}, "org_id": {"type": "string"}, "filename": {"type": "string"},
+                       "content_hash": {"type": "string"}, "size_bytes": {"type": "integer"},
+                       "media_type": {"type": "string"},
+                       "status": {"type": "string", "enum": ["queued", "processing", "ready", "failed"]},
+                       "error_code": {"type": ["string", "null"]}, "error_message": {"type": ["string", "null"]},
+                       "page_count": {"type": ["integer", "null"]}, "progress": {"type": "object"},
+                       "warnings": {"type": "array"}, "status_url": {"type": "string"},
+                       "extraction_url": {"type": "string"}, "created_at": {"type": "string"},
+                       "updated_at": {"type": "string"}, "duplicate": {"type": "boolean"}}}
+
+
+def _err(desc: str) -> dict[str, Any]:
+    return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(desc: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": desc, "content": {"application/json": {"schema": schema}}}
+
+
+_AUTH_ERRORS = {"401": _err("missing, invalid, revoked or expired API key"), "429": _err("rate limited")}
+_DOC_ID = [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Atlas lease extraction API", "version": "1.0.0",
+                 "description": "Upload leases, read their cited terms and ask questions across them."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": _ERROR, "Document": _DOC},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/health": {"get": {"security": [], "summary": "Liveness",
+                                "responses": {"200": _ok("alive", {"type": "object"})}}},
+            "/ready": {"get": {"security": [], "summary": "Readiness (database, blob store, queue)",
+                               "responses": {"200": _ok("ready", {"type": "object"}),
+                                             "503": _ok("not ready", {"type": "object"})}}},
+            "/v1/schema/extraction": {"get": {"security": [], "summary": "JSON Schema of an extraction",
+                                              "responses": {"200": _ok("schema", {"type": "object"})}}},
+            "/v1/documents": {
+                "post": {
+                    "summary": "Upload a lease (multipart field 'file')",
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                    "responses": {"202": _ok("accepted and queued", {"$ref": "#/components/schemas/Document"}),
+                                  "200": _ok("the same bytes were already uploaded",
+                                             {"$ref": "#/components/schemas/Document"}),
+                                  "400": _err("bad request"), "413": _err("too large"),
+                                  "415": _err("unsupported or mismatched type"), "422": _err("invalid document"),
+                                  **_AUTH_ERRORS}},
+                "get": {
+                    "summary": "List documents",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "status", "in": "query",
+                         "schema": {"type": "string", "enum": ["queued", "processing", "ready", "failed"]}}],
+                    "responses": {"200": _ok("documents", {"type": "object", "required": ["documents"], "properties": {
+                        "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}}),
+                        "400": _err("bad parameters"), **_AUTH_ERRORS}},
+            },
+            "/v1/documents/{doc_id}": {
+                "parameters": _DOC_ID,
+                "get": {"summary": "Document status",
+                        "responses": {"200": _ok("document", {"$ref": "#/components/schemas/Document"}),
+                                      "404": _err("unknown document"), **_AUTH_ERRORS}},
+                "delete": {"summary": "Delete a document (bytes, rows, vectors)",
+                           "responses": {"204": {"description": "deleted"}, "404": _err("unknown document"),
+                                         **_AUTH_ERRORS}},
+            },
+            "/v1/documents/{doc_id}/extraction": {
+                "parameters": _DOC_ID,
+                "get": {"summary": "Latest extraction (or ?version=N)",
+                        "parameters": [{"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                        "responses": {"200": _ok("extraction", {"type": "object", "required": ["fields", "version"]}),
+                                      "400": _err("bad version"), "404": _err("unknown document or not ready"),
+                                      **_AUTH_ERRORS}},
+            },
+            "/v1/query": {"post": {
+                "summary": "Ask a question across your documents",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["question"],
+                    "properties": {"question": {"type": "string", "minLength": 1, "maxLength": 2000},
+                                   "document_ids": {"type": "array", "items": {"type": "string"}},
+                                   "top_k": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
+                "responses": {"200": _ok("answer with sources", {"type": "object", "required": ["answer", "sources"]}),
+                              "400": _err("bad request"), **_AUTH_ERRORS}}},
+            "/v1/leases": {"get": {
+                "summary": "Portfolio filter over the latest extractions",
+                "parameters": [
+                    {"name": "expires_before", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "expires_after", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "min_rent", "in": "query", "schema": {"type": "number"}},
+                    {"name": "max_rent", "in": "query", "schema": {"type": "number"}},
+                    {"name": "flag", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _ok("leases", {"type": "object", "required": ["leases"]}),
+                              "400": _err("bad parameters"), **_AUTH_ERRORS}}},
+        },
+    }

@@ -1,0 +1,147 @@
+"""One settings object, read from the environment (and a local .env) once and passed down."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnsafeSettings(RuntimeError):
+    """Production refuses to start; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of Atlas; field names map to environment variables (seed names kept)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False, populate_by_name=True)
+
+    # runtime
+    flask_env: str = Field("development", alias="FLASK_ENV")
+    runtime: Literal["embedded", "gcp"] = Field("embedded", alias="ATLAS_RUNTIME")
+    data_dir: Path = Field(Path("var"), alias="ATLAS_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    host: str = Field("127.0.0.1", alias="INDEX_SERVER_HOST")
+    port: int = Field(5601, alias="PORT")
+    debug: bool = Field(False, alias="ATLAS_DEBUG")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    worker_threads: int = Field(1, alias="ATLAS_WORKER_THREADS")
+    embedded_worker: bool = Field(True, alias="ATLAS_EMBEDDED_WORKER")
+    single_box: bool = Field(False, alias="ATLAS_SINGLE_BOX")
+
+    # security
+    index_server_key: str | None = Field(None, alias="INDEX_SERVER_KEY")
+    api_key_pepper: str = Field("atlas-dev-pepper-not-for-production", alias="ATLAS_API_KEY_PEPPER")
+    cors_origins: str = Field("http://localhost:3000,http://localhost:3001", alias="CORS_ORIGINS")
+    legacy_api: bool = Field(True, alias="ATLAS_LEGACY_API")
+    legacy_trust_user_id: bool = Field(False, alias="ATLAS_LEGACY_TRUST_USER_ID")
+    rate_limit_per_minute: int = Field(600, alias="ATLAS_RATE_LIMIT_PER_MINUTE")
+
+    # postgres (seed names)
+    postgres_host: str | None = Field(None, alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    postgres_user: str | None = Field(None, alias="POSTGRES_USER")
+    postgres_password: str | None = Field(None, alias="POSTGRES_PASSWORD")
+    postgres_db: str | None = Field(None, alias="POSTGRES_DB")
+    instance_connection_name: str | None = Field(None, alias="INSTANCE_CONNECTION_NAME")
+    db_iam_auth: bool = Field(False, alias="DB_IAM_AUTH")
+    db_pool_size: int = Field(5, alias="DB_POOL_SIZE")
+
+    # limits
+    max_upload_bytes: int = Field(50 * 1024 * 1024, alias="ATLAS_MAX_UPLOAD_BYTES")
+    max_pages: int = Field(1000, alias="ATLAS_MAX_PAGES")
+    max_page_pixels: int = Field(60_000_000, alias="ATLAS_MAX_PAGE_PIXELS")
+    parse_timeout_s: float = Field(300.0, alias="ATLAS_PARSE_TIMEOUT_S")
+    max_text_chars: int = Field(20_000_000, alias="ATLAS_MAX_TEXT_CHARS")
+    ocr_workers: int = Field(2, alias="ATLAS_OCR_WORKERS")
+
+    # extraction / LLM
+    extractor: Literal["rules", "llm"] = Field("rules", alias="ATLAS_EXTRACTOR")
+    review_threshold: float = Field(0.6, alias="ATLAS_REVIEW_THRESHOLD")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+    llm_timeout_s: float = Field(60.0, alias="ATLAS_LLM_TIMEOUT_S")
+    llama_cloud_api_key: str | None = Field(None, alias="LLAMA_CLOUD_API_KEY")
+    embedder: Literal["minilm", "openai"] = Field("minilm", alias="ATLAS_EMBEDDER")
+
+    # observability
+    phoenix_collector_endpoint: str | None = Field(None, alias="PHOENIX_COLLECTOR_ENDPOINT")
+    phoenix_client_headers: str | None = Field(None, alias="PHOENIX_CLIENT_HEADERS")
+
+    # google cloud
+    gcp_project: str | None = Field(None, alias="GOOGLE_CLOUD_PROJECT")
+    gcs_bucket: str | None = Field(None, alias="ATLAS_GCS_BUCKET")
+    pubsub_topic_prefix: str = Field("atlas", alias="ATLAS_PUBSUB_TOPIC_PREFIX")
+    gcp_region: str = Field("europe-west1", alias="ATLAS_GCP_REGION")
+    extract_job_name: str = Field("atlas-extract", alias="ATLAS_EXTRACT_JOB")
+    index_job_name: str = Field("atlas-index", alias="ATLAS_INDEX_JOB")
+    chroma_dir: Path | None = Field(None, alias="ATLAS_CHROMA_DIR")
+
+    # legacy web app
+    legacy_wait_s: float = Field(100.0, alias="ATLAS_LEGACY_WAIT_S")
+    google_client_id: str | None = Field(None, alias="GOOGLE_CLIENT_ID")
+    google_client_secret: str | None = Field(None, alias="GOOGLE_CLIENT_SECRET")
+    google_redirect_uri: str = Field("http://localhost:5601/api/google-drive/auth/callback",
+                                     alias="GOOGLE_REDIRECT_URI")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def is_production(self) -> bool:
+        """FLASK_ENV=production."""
+        return self.flask_env.lower() == "production"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS split on commas."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL, else POSTGRES_* , else SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        if self.postgres_host and self.postgres_db:
+            auth = self.postgres_user or "postgres"
+            if self.postgres_password:
+                auth += f":{self.postgres_password}"
+            return (f"postgresql+pg8000://{auth}@{self.postgres_host}:{self.postgres_port}/"
+                    f"{self.postgres_db}")
+        return f"sqlite:///{self.data_dir / 'atlas.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Where Chroma generations live."""
+        return self.chroma_dir or (self.data_dir / "chroma")
+
+    def check_production(self) -> None:
+        """Refuse unsafe settings when FLASK_ENV=production; names the offending setting."""
+        if not self.is_production:
+            return
+        problems = []
+        if not self.index_server_key or len(self.index_server_key) < 16:
+            problems.append("INDEX_SERVER_KEY must be set to at least 16 characters")
+        if self.api_key_pepper == Settings.model_fields["api_key_pepper"].default or len(self.api_key_pepper) < 16:
+            problems.append("ATLAS_API_KEY_PEPPER must be set to a secret of at least 16 characters")
+        if "*" in self.cors_origin_list:
+            problems.append("CORS_ORIGINS must not contain '*' (credentials are allowed)")
+        if self.debug:
+            problems.append("ATLAS_DEBUG must be off")
+        if self.sqlalchemy_url.startswith("sqlite") and not self.single_box:
+            problems.append("DATABASE_URL/POSTGRES_* must point at Postgres, not SQLite "
+                            "(set ATLAS_SINGLE_BOX=true for the one-container deployment)")
+        if self.legacy_trust_user_id and self.host not in ("127.0.0.1", "localhost", "::1"):
+            problems.append("ATLAS_LEGACY_TRUST_USER_ID must be off on a public address")
+        if problems:
+            raise UnsafeSettings("refusing to start in production: " + "; ".join(problems))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit overrides (tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

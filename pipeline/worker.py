@@ -1,0 +1,96 @@
+"""The embedded worker: drains the durable outbox queue in-process, with retries and a dead-letter state."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from pipeline.domain.errors import TransientError
+from pipeline.domain.events import Event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], None]
+
+
+class Worker:
+    """Claims events, runs the handler for their type, acks; failures back off and end dead after N tries."""
+
+    def __init__(self, queue, handlers: dict[str, Handler], *, poll_s: float = 0.5,  # type: ignore[no-untyped-def]
+                 on_dead: Callable[[Event, str], None] | None = None, base_backoff_s: float = 2.0) -> None:
+        self.queue = queue
+        self.handlers = handlers
+        self.poll_s = poll_s
+        self.on_dead = on_dead
+        self.base_backoff_s = base_backoff_s
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def run_once(self) -> int:
+        """Handle the events due now; returns how many were taken."""
+        claimed = self.queue.claim(tuple(self.handlers), limit=1)
+        for seq, event, attempt in claimed:
+            if self._stop.is_set():
+                self.queue.release(seq)
+                continue
+            self._handle(seq, event, attempt)
+        return len(claimed)
+
+    def _handle(self, seq: int, event: Event, attempt: int) -> None:
+        consumer = f"worker:{event.type}"
+        if self.queue.was_processed(consumer, event.id):
+            self.queue.ack(seq)
+            return
+        try:
+            self.handlers[event.type](event)
+        except TransientError as exc:
+            self._retry(seq, event, attempt, str(exc))
+            return
+        except Exception as exc:  # a handler bug: retried, then dead-lettered, never silently dropped
+            log.exception("event handler failed", extra={"event_id": event.id, "event_type": event.type})
+            self._retry(seq, event, attempt, f"{type(exc).__name__}: {exc}")
+            return
+        self.queue.mark_processed(consumer, event.id)
+        self.queue.ack(seq)
+
+    def _retry(self, seq: int, event: Event, attempt: int, error: str) -> None:
+        status = self.queue.nack(seq, error, retry_in_s=min(60.0, self.base_backoff_s * 2 ** (attempt - 1)))
+        log.warning("event will be retried" if status == "pending" else "event dead-lettered",
+                    extra={"event_id": event.id, "event_type": event.type, "attempt": attempt})
+        if status == "dead" and self.on_dead is not None:
+            self.on_dead(event, error)
+
+    def drain(self, *, timeout_s: float = 60.0, max_events: int = 10_000) -> int:
+        """Handle events until none are due (tests and the CLI); bounded in time and count."""
+        deadline = time.monotonic() + timeout_s
+        n = 0
+        while time.monotonic() < deadline and n < max_events:
+            got = self.run_once()
+            if not got:
+                break
+            n += got
+        return n
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                got = self.run_once()
+            except Exception:
+                log.exception("worker loop error")
+                got = 0
+            if not got:
+                self._stop.wait(self.poll_s)
+
+    def start(self, threads: int = 1) -> None:
+        """Run in background daemon threads."""
+        for i in range(threads):
+            th = threading.Thread(target=self._loop, name=f"atlas-worker-{i}", daemon=True)
+            th.start()
+            self._threads.append(th)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the current event and stop."""
+        self._stop.set()
+        for th in self._threads:
+            th.join(timeout_s)
