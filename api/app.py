@@ -74,7 +74,7 @@ def _register_optional(app: Flask, settings: Settings) -> None:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if exc.name is None or not module.startswith(exc.name):
                 raise
             continue
         app.register_blueprint(getattr(mod, attr))

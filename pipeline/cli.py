@@ -352,3 +352,21 @@ def eval_cmd(directory: Path, scorer: Path | None, json_out: Path | None, md_out
     if md_out:
         cmd += ["--md", str(md_out)]
     sys.exit(subprocess.call(cmd))
+
+
+def _register_optional_commands() -> None:
+    """Commands contributed by later capabilities (search: ask/reindex; legacy: audit)."""
+    import importlib
+
+    for module in ("pipeline.index.cli", "pipeline.legacy.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+            continue
+        for command in mod.commands:
+            main.add_command(command)
+
+
+_register_optional_commands()
