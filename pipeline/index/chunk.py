@@ -1,0 +1,134 @@
+"""Structure-aware chunking: passages that keep their page, character offsets and section heading."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.parse.model import Page, ParsedDocument
+from pipeline.ports import Chunk
+
+# A heading is a short line that opens an article/section ("ARTICLE 9 - ASSIGNMENT", "Section 4.2 Rent",
+# "12. Holdover.") or is written in capitals ("BASIC LEASE INFORMATION").
+_HEADING = re.compile(
+    r"^[ \t]*(?:"
+    r"(?:ARTICLE|Article|SECTION|Section|§)\s+[0-9IVXLC]+(?:\.[0-9]+)*\b[^\n]{0,90}"
+    r"|[0-9]{1,2}(?:\.[0-9]{1,2})*\.?[ \t]+[A-Z][A-Za-z0-9,;&'’/\- ]{1,70}\.?"
+    r"|[A-Z][A-Z0-9,;&'’/\- ]{3,70}"
+    r")[ \t]*\r?$",
+    re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"[.;:!?][\"”')\]]?\s+|\n\s*\n|\r?\n")
+_MAX_SECTION_CHARS = 120
+_RUNNING_HEADER_CHARS = 80
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: int
+    end: int
+    section: str
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) so it neither starts nor ends with whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _segments(page: Page, carry: str = "") -> list[_Segment]:
+    """Split a page at its headings; text before the first heading continues the previous page's section."""
+    text = page.text
+    cuts = [m for m in _HEADING.finditer(text) if m.group(0).strip()]
+    segs: list[_Segment] = []
+    bounds = [0] + [m.start() for m in cuts] + [len(text)]
+    titles = [carry] + [" ".join(m.group(0).split())[:_MAX_SECTION_CHARS] for m in cuts]
+    for i, title in enumerate(titles):
+        s, e = _trim(text, bounds[i], bounds[i + 1])
+        if i == 0 and cuts and e - s < _RUNNING_HEADER_CHARS:
+            # A running title above the first heading is not a continuation of the previous section.
+            title = titles[1]
+        if s < e:
+            segs.append(_Segment(s, e, title))
+    return segs
+
+
+def _split_long(text: str, start: int, end: int, max_chars: int, overlap: int) -> list[tuple[int, int]]:
+    """Windows of at most max_chars over [start, end), cut at sentence ends when possible, overlapping."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        limit = min(end, pos + max_chars)
+        cut = limit
+        if limit < end:
+            best = -1
+            for m in _SENTENCE_END.finditer(text, pos + max_chars // 2, limit):
+                best = m.end()
+            if best > pos:
+                cut = best
+            else:
+                space = text.rfind(" ", pos + max_chars // 2, limit)
+                cut = space + 1 if space > pos else limit
+        s, e = _trim(text, pos, cut)
+        if s < e:
+            spans.append((s, e))
+        if cut >= end:
+            break
+        nxt = max(cut - overlap, pos + 1)
+        # Start the overlap at a word boundary so no chunk opens mid-word.
+        if nxt < cut:
+            space = text.find(" ", nxt, cut)
+            nxt = space + 1 if space != -1 else cut
+        pos = nxt
+    return spans
+
+
+def chunk_page(page: Page, *, max_chars: int = 1000, overlap: int = 150,
+               carry: str = "") -> list[tuple[int, int, str]]:
+    """(start, end, section) spans of one page: headings kept with their text, small sections packed."""
+    text = page.text
+    packed: list[tuple[int, int, str]] = []
+    for seg in _segments(page, carry):
+        if packed:
+            ps, pe, psec = packed[-1]
+            if seg.end - ps <= max_chars:
+                packed[-1] = (ps, seg.end, psec)
+                continue
+        if seg.end - seg.start <= max_chars:
+            packed.append((seg.start, seg.end, seg.section))
+        else:
+            packed.extend((s, e, seg.section) for s, e in _split_long(text, seg.start, seg.end, max_chars, overlap))
+    return packed
+
+
+def chunk_document(parsed: ParsedDocument, *, org_id: str, document_id: str, max_chars: int = 1000,
+                   overlap: int = 150, metadata: dict | None = None) -> list[Chunk]:
+    """Chunks of a parsed document; never cross pages, text == page.text[start:end], ids deterministic."""
+    chunks: list[Chunk] = []
+    carry = ""
+    for page in parsed.pages:
+        spans = chunk_page(page, max_chars=max_chars, overlap=overlap, carry=carry)
+        segs = _segments(page, carry)
+        if segs:
+            carry = segs[-1].section
+        for start, end, section in spans:
+            chunks.append(Chunk(
+                id=f"{document_id}:{page.number}:{start}", org_id=org_id, document_id=document_id,
+                page=page.number, start=start, end=end, text=page.text[start:end], section=section,
+                metadata=dict(metadata or {}),
+            ))
+    return chunks
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded and lexically indexed: document context, the section heading, then the text."""
+    parts = []
+    context = chunk.metadata.get("context")
+    if context:
+        parts.append(str(context))
+    if chunk.section and not chunk.text.startswith(chunk.section[:40]):
+        parts.append(chunk.section)
+    parts.append(chunk.text)
+    return "\n".join(parts)
