@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     runtime: Literal["embedded", "gcp"] = Field("embedded", alias="ATLAS_RUNTIME")
     data_dir: Path = Field(Path("var"), alias="ATLAS_DATA_DIR")
     database_url: str | None = Field(None, alias="DATABASE_URL")
-    host: str = Field("127.0.0.1", alias="INDEX_SERVER_HOST")
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("ATLAS_HOST", "INDEX_SERVER_HOST"),
+                      alias="ATLAS_HOST")
+    index_server_port: int = Field(5602, alias="INDEX_SERVER_PORT")
     port: int = Field(5601, alias="PORT")
     debug: bool = Field(False, alias="ATLAS_DEBUG")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
