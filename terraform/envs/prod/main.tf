@@ -1,0 +1,44 @@
+provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
+# The token comes from CLOUDFLARE_API_TOKEN (Zone: DNS edit, Zone settings edit, Zone WAF edit).
+provider "cloudflare" {}
+
+module "atlas" {
+  source = "../../modules/stack"
+
+  project_id  = var.project_id
+  environment = "prod"
+  region      = var.region
+  zone        = var.zone
+
+  api_image        = var.api_image
+  dispatcher_image = var.dispatcher_image
+  extract_image    = var.extract_image
+  index_image      = var.index_image
+  image_pushers    = var.image_pushers
+
+  api_min_instances    = 1
+  api_max_instances    = 10
+  api_concurrency      = 20
+  cors_origins         = var.cors_origins
+  extractor            = var.extractor
+  db_tier              = "db-custom-2-7680"
+  db_availability_type = "REGIONAL"
+  deletion_protection  = true
+
+  alert_emails  = var.alert_emails
+  sweep_enabled = var.sweep_enabled
+  sweep_args    = var.sweep_args
+
+  api_host                 = var.api_host
+  cloudflare_zone_id       = var.cloudflare_zone_id
+  origin_auth_header_value = var.origin_auth_header_value
+}

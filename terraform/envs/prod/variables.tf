@@ -1,0 +1,98 @@
+variable "project_id" {
+  description = "Google Cloud project of this environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a valid Google Cloud project id."
+  }
+}
+
+variable "region" {
+  description = "Google Cloud region (the code's ATLAS_GCP_REGION)."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "zone" {
+  description = "Zone of the Filestore instance, inside region."
+  type        = string
+  default     = "europe-west1-b"
+}
+
+variable "api_image" {
+  description = "API image by digest."
+  type        = string
+
+  validation {
+    condition     = can(regex("@sha256:[0-9a-f]{64}$|:[A-Za-z0-9_.-]+$", var.api_image))
+    error_message = "api_image must carry a tag or (preferably) a digest."
+  }
+}
+
+variable "dispatcher_image" {
+  description = "Dispatcher (functions-framework) image by digest."
+  type        = string
+}
+
+variable "extract_image" {
+  description = "Extract job image by digest."
+  type        = string
+}
+
+variable "index_image" {
+  description = "Index job image by digest."
+  type        = string
+}
+
+variable "image_pushers" {
+  description = "Principals allowed to push images (CI), keyed by a stable name."
+  type        = map(string)
+  default     = {}
+}
+
+variable "cors_origins" {
+  description = "Browser origins allowed by CORS."
+  type        = list(string)
+}
+
+variable "extractor" {
+  description = "Extractor: rules or llm."
+  type        = string
+  default     = "rules"
+}
+
+variable "alert_emails" {
+  description = "Email addresses that receive alerts."
+  type        = list(string)
+  default     = []
+}
+
+variable "sweep_enabled" {
+  description = "Create the periodic reindex / outbox sweep schedule."
+  type        = bool
+  default     = false
+}
+
+variable "sweep_args" {
+  description = "Container args of the scheduled index job execution."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_host" {
+  description = "Public API host name inside the Cloudflare zone."
+  type        = string
+}
+
+variable "cloudflare_zone_id" {
+  description = "Cloudflare zone id."
+  type        = string
+}
+
+variable "origin_auth_header_value" {
+  description = "Optional shared secret between Cloudflare and Cloud Armor (TF_VAR_origin_auth_header_value); null disables."
+  type        = string
+  default     = null
+  sensitive   = true
+}

@@ -1,0 +1,283 @@
+locals {
+  name = var.name
+
+  # Cloud Armor accepts at most 10 ranges per basic rule.
+  cloudflare_range_chunks = chunklist(var.cloudflare_ip_ranges, 10)
+
+  rate_limited_expression = format(
+    "(http.host eq \"%s\" and (%s))",
+    var.api_host,
+    join(" or ", concat(
+      [for p in var.rate_limited_path_prefixes : "starts_with(http.request.uri.path, \"${p}\")"],
+      [for p in var.rate_limited_exact_paths : "http.request.uri.path eq \"${p}\""],
+    )),
+  )
+}
+
+# ---- Google side: HTTPS load balancer -> serverless NEG -> Cloud Run, guarded by Cloud Armor ----
+
+resource "google_compute_region_network_endpoint_group" "api" {
+  project               = var.project_id
+  name                  = "${local.name}-neg"
+  region                = var.region
+  network_endpoint_type = "SERVERLESS"
+
+  cloud_run {
+    service = var.cloud_run_service_name
+  }
+}
+
+resource "google_compute_security_policy" "origin" {
+  project     = var.project_id
+  name        = "${local.name}-cloudflare-only"
+  description = "Only Cloudflare may reach the Atlas API origin."
+  type        = "CLOUD_ARMOR"
+
+  rule {
+    action      = "deny(403)"
+    priority    = 100
+    description = "Log4j JNDI lookups (CVE-2021-44228); defence in depth behind the Cloudflare WAF."
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('cve-canary')"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 200
+    description = "Requests for another host name (someone else's Cloudflare zone pointed at this address)."
+    match {
+      expr {
+        expression = "request.headers['host'] != '${var.api_host}'"
+      }
+    }
+  }
+
+  dynamic "rule" {
+    for_each = var.origin_auth_header_value == null ? [] : [var.origin_auth_header_value]
+    content {
+      action      = "deny(403)"
+      priority    = 300
+      description = "Missing or wrong origin secret header set by the Cloudflare transform rule."
+      match {
+        expr {
+          expression = "request.headers['${lower(var.origin_auth_header_name)}'] != '${rule.value}'"
+        }
+      }
+    }
+  }
+
+  dynamic "rule" {
+    for_each = local.cloudflare_range_chunks
+    content {
+      action      = "allow"
+      priority    = 1000 + rule.key
+      description = "Cloudflare edge ranges (${rule.key + 1}/${length(local.cloudflare_range_chunks)})."
+      match {
+        versioned_expr = "SRC_IPS_V1"
+        config {
+          src_ip_ranges = rule.value
+        }
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 2147483647
+    description = "Default: deny everything that is not Cloudflare."
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
+}
+
+resource "google_compute_backend_service" "api" {
+  project               = var.project_id
+  name                  = "${local.name}-backend"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  protocol              = "HTTPS"
+  security_policy       = google_compute_security_policy.origin.id
+
+  backend {
+    group = google_compute_region_network_endpoint_group.api.id
+  }
+
+  log_config {
+    enable      = true
+    sample_rate = var.lb_log_sample_rate
+  }
+}
+
+resource "google_compute_url_map" "api" {
+  project         = var.project_id
+  name            = "${local.name}-urlmap"
+  default_service = google_compute_backend_service.api.id
+}
+
+# DNS authorization lets Google issue the origin certificate while the public record is proxied by Cloudflare.
+resource "google_certificate_manager_dns_authorization" "api" {
+  project = var.project_id
+  name    = "${local.name}-dnsauth"
+  domain  = var.api_host
+}
+
+resource "google_certificate_manager_certificate" "api" {
+  project = var.project_id
+  name    = "${local.name}-cert"
+
+  managed {
+    domains            = [var.api_host]
+    dns_authorizations = [google_certificate_manager_dns_authorization.api.id]
+  }
+}
+
+resource "google_certificate_manager_certificate_map" "api" {
+  project = var.project_id
+  name    = "${local.name}-certmap"
+}
+
+# Only this host name has a certificate: a TLS handshake for any other SNI finds none.
+resource "google_certificate_manager_certificate_map_entry" "api" {
+  project      = var.project_id
+  name         = "${local.name}-certmap-entry"
+  map          = google_certificate_manager_certificate_map.api.name
+  certificates = [google_certificate_manager_certificate.api.id]
+  hostname     = var.api_host
+}
+
+resource "google_compute_ssl_policy" "api" {
+  project         = var.project_id
+  name            = "${local.name}-tls"
+  profile         = "RESTRICTED"
+  min_tls_version = "TLS_1_2"
+}
+
+resource "google_compute_target_https_proxy" "api" {
+  project         = var.project_id
+  name            = "${local.name}-https"
+  url_map         = google_compute_url_map.api.id
+  certificate_map = "//certificatemanager.googleapis.com/${google_certificate_manager_certificate_map.api.id}"
+  ssl_policy      = google_compute_ssl_policy.api.id
+}
+
+resource "google_compute_global_address" "api" {
+  project    = var.project_id
+  name       = "${local.name}-ip"
+  ip_version = "IPV4"
+}
+
+resource "google_compute_global_forwarding_rule" "api" {
+  project               = var.project_id
+  name                  = "${local.name}-https"
+  target                = google_compute_target_https_proxy.api.id
+  ip_address            = google_compute_global_address.api.id
+  ip_protocol           = "TCP"
+  port_range            = "443"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+}
+
+# ---- Cloudflare side ----
+
+resource "cloudflare_record" "api" {
+  zone_id = var.cloudflare_zone_id
+  name    = var.api_host
+  type    = "A"
+  content = google_compute_global_address.api.address
+  proxied = true
+  ttl     = 1
+  comment = "Atlas API (origin: Google HTTPS load balancer)"
+}
+
+resource "cloudflare_record" "acme" {
+  zone_id = var.cloudflare_zone_id
+  name    = trimsuffix(google_certificate_manager_dns_authorization.api.dns_resource_record[0].name, ".")
+  type    = google_certificate_manager_dns_authorization.api.dns_resource_record[0].type
+  content = trimsuffix(google_certificate_manager_dns_authorization.api.dns_resource_record[0].data, ".")
+  proxied = false
+  ttl     = 300
+  comment = "Google Certificate Manager DNS authorization for the Atlas origin certificate"
+}
+
+resource "cloudflare_zone_settings_override" "tls" {
+  zone_id = var.cloudflare_zone_id
+
+  settings {
+    ssl                      = "strict"
+    always_use_https         = "on"
+    min_tls_version          = "1.2"
+    tls_1_3                  = "on"
+    automatic_https_rewrites = "on"
+  }
+}
+
+resource "cloudflare_ruleset" "waf_managed" {
+  zone_id     = var.cloudflare_zone_id
+  name        = "Atlas managed WAF"
+  description = "Cloudflare managed rulesets in front of the Atlas API."
+  kind        = "zone"
+  phase       = "http_request_firewall_managed"
+
+  dynamic "rules" {
+    for_each = var.waf_managed_ruleset_ids
+    content {
+      action      = "execute"
+      description = "Execute managed ruleset ${rules.key}"
+      expression  = "(http.host eq \"${var.api_host}\")"
+      enabled     = true
+      action_parameters {
+        id = rules.value
+      }
+    }
+  }
+}
+
+resource "cloudflare_ruleset" "rate_limit" {
+  zone_id     = var.cloudflare_zone_id
+  name        = "Atlas rate limits"
+  description = "Rate limit upload, extraction and query paths per client IP."
+  kind        = "zone"
+  phase       = "http_ratelimit"
+
+  rules {
+    action      = "block"
+    description = "Upload/extract/query paths"
+    expression  = local.rate_limited_expression
+    enabled     = true
+    ratelimit {
+      characteristics     = ["cf.colo.id", "ip.src"]
+      period              = var.rate_limit_period
+      requests_per_period = var.rate_limit_requests
+      mitigation_timeout  = var.rate_limit_mitigation_timeout
+    }
+  }
+}
+
+resource "cloudflare_ruleset" "origin_auth" {
+  count = var.origin_auth_header_value == null ? 0 : 1
+
+  zone_id     = var.cloudflare_zone_id
+  name        = "Atlas origin secret header"
+  description = "Adds the shared secret header Cloud Armor requires at the origin."
+  kind        = "zone"
+  phase       = "http_request_late_transform"
+
+  rules {
+    action      = "rewrite"
+    description = "Set origin secret header"
+    expression  = "(http.host eq \"${var.api_host}\")"
+    enabled     = true
+    action_parameters {
+      headers {
+        name      = var.origin_auth_header_name
+        operation = "set"
+        value     = var.origin_auth_header_value
+      }
+    }
+  }
+}

@@ -1,0 +1,9 @@
+output "server" {
+  description = "IP address of the NFS server."
+  value       = google_filestore_instance.this.networks[0].ip_addresses[0]
+}
+
+output "export_path" {
+  description = "NFS export path (/<share_name>)."
+  value       = "/${google_filestore_instance.this.file_shares[0].name}"
+}

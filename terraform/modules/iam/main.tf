@@ -1,0 +1,46 @@
+locals {
+  project_grants = merge([
+    for key, sa in var.service_accounts : {
+      for role in sa.project_roles : "${key}/${role}" => { sa = key, role = role }
+    }
+  ]...)
+}
+
+resource "google_service_account" "this" {
+  for_each = var.service_accounts
+
+  project      = var.project_id
+  account_id   = each.value.account_id
+  display_name = each.value.display_name
+  description  = each.value.description
+}
+
+resource "google_project_iam_member" "this" {
+  for_each = local.project_grants
+
+  project = var.project_id
+  role    = each.value.role
+  member  = "serviceAccount:${google_service_account.this[each.value.sa].email}"
+}
+
+# Starting a job execution (with per-document overrides) and nothing else about Cloud Run.
+resource "google_project_iam_custom_role" "job_runner" {
+  project     = var.project_id
+  role_id     = var.job_runner_role_id
+  title       = "Atlas job runner"
+  description = "Run Atlas Cloud Run jobs with overrides and read their executions; bound on individual jobs only."
+  permissions = [
+    "run.executions.get",
+    "run.jobs.get",
+    "run.jobs.run",
+    "run.jobs.runWithOverrides",
+  ]
+}
+
+resource "google_service_account_iam_member" "act_as" {
+  for_each = var.act_as
+
+  service_account_id = google_service_account.this[each.value.target].name
+  role               = each.value.role
+  member             = "serviceAccount:${google_service_account.this[each.value.actor].email}"
+}

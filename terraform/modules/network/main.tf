@@ -1,0 +1,38 @@
+resource "google_compute_network" "this" {
+  project                 = var.project_id
+  name                    = var.name
+  auto_create_subnetworks = false
+  routing_mode            = "REGIONAL"
+}
+
+# Cloud Run services and jobs attach here through Direct VPC egress (no connector VMs to run).
+resource "google_compute_subnetwork" "run" {
+  project                  = var.project_id
+  name                     = "${var.name}-run"
+  region                   = var.region
+  network                  = google_compute_network.this.id
+  ip_cidr_range            = var.subnet_cidr
+  private_ip_google_access = true
+
+  log_config {
+    aggregation_interval = "INTERVAL_5_SEC"
+    flow_sampling        = var.flow_log_sampling
+    metadata             = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# One private services access range shared by Cloud SQL and Filestore.
+resource "google_compute_global_address" "private_services" {
+  project       = var.project_id
+  name          = "${var.name}-private-services"
+  purpose       = "VPC_PEERING"
+  address_type  = "INTERNAL"
+  prefix_length = var.private_services_prefix_length
+  network       = google_compute_network.this.id
+}
+
+resource "google_service_networking_connection" "private_services" {
+  network                 = google_compute_network.this.id
+  service                 = "servicenetworking.googleapis.com"
+  reserved_peering_ranges = [google_compute_global_address.private_services.name]
+}

@@ -1,0 +1,382 @@
+# The whole Atlas environment: every name the code relies on is a literal here, held to the code by tests/infra.
+locals {
+  topic_prefix      = "atlas"
+  api_service_name  = "atlas-api"
+  dispatcher_name   = "atlas-dispatcher"
+  extract_job_name  = "atlas-extract"
+  index_job_name    = "atlas-index"
+  chroma_mount_path = "/mnt/chroma"
+  database_name     = "atlas"
+  bucket_name       = coalesce(var.bucket_name, "${var.project_id}-atlas-documents")
+
+  labels = merge(var.labels, { app = "atlas", env = var.environment })
+
+  secret_ids = {
+    openai_api_key   = "atlas-openai-api-key"
+    index_server_key = "atlas-index-server-key"
+    api_key_pepper   = "atlas-api-key-pepper"
+  }
+
+  # Settings every Google Cloud component reads.
+  common_env = {
+    ATLAS_RUNTIME             = "gcp"
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    ATLAS_GCP_REGION          = var.region
+    ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+  }
+
+  # Cloud SQL through the Python connector with IAM database authentication (no passwords).
+  database_env = {
+    INSTANCE_CONNECTION_NAME = module.database.connection_name
+    POSTGRES_DB              = module.database.database_name
+    DB_IAM_AUTH              = "true"
+  }
+
+  api_env = merge(local.common_env, local.database_env, {
+    FLASK_ENV        = "production"
+    POSTGRES_USER    = module.database.iam_users["api"]
+    ATLAS_GCS_BUCKET = module.storage.bucket_name
+    ATLAS_CHROMA_DIR = local.chroma_mount_path
+    CORS_ORIGINS     = join(",", var.cors_origins)
+    ATLAS_EXTRACTOR  = var.extractor
+    ATLAS_EMBEDDER   = var.embedder
+  })
+
+  dispatcher_env = merge(local.common_env, {
+    ATLAS_EXTRACT_JOB = local.extract_job_name
+    ATLAS_INDEX_JOB   = local.index_job_name
+  })
+
+  extract_env = merge(local.common_env, local.database_env, {
+    POSTGRES_USER    = module.database.iam_users["extract"]
+    ATLAS_GCS_BUCKET = module.storage.bucket_name
+    ATLAS_EXTRACTOR  = var.extractor
+  })
+
+  index_env = merge(local.common_env, local.database_env, {
+    POSTGRES_USER    = module.database.iam_users["index"]
+    ATLAS_GCS_BUCKET = module.storage.bucket_name
+    ATLAS_CHROMA_DIR = local.chroma_mount_path
+    ATLAS_EMBEDDER   = var.embedder
+  })
+
+  api_secret_env = {
+    OPENAI_API_KEY       = module.secrets.secret_ids["openai_api_key"]
+    INDEX_SERVER_KEY     = module.secrets.secret_ids["index_server_key"]
+    ATLAS_API_KEY_PEPPER = module.secrets.secret_ids["api_key_pepper"]
+  }
+
+  job_secret_env = {
+    OPENAI_API_KEY = module.secrets.secret_ids["openai_api_key"]
+  }
+
+  observability_roles = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"]
+  database_roles      = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]
+}
+
+module "apis" {
+  source     = "../project_services"
+  project_id = var.project_id
+}
+
+module "network" {
+  source      = "../network"
+  project_id  = var.project_id
+  region      = var.region
+  subnet_cidr = var.subnet_cidr
+
+  depends_on = [module.apis]
+}
+
+module "registry" {
+  source     = "../registry"
+  project_id = var.project_id
+  region     = var.region
+  writers    = var.image_pushers
+  labels     = local.labels
+
+  depends_on = [module.apis]
+}
+
+module "iam" {
+  source     = "../iam"
+  project_id = var.project_id
+
+  service_accounts = {
+    api = {
+      account_id    = "atlas-api"
+      display_name  = "Atlas API"
+      description   = "Runs the Atlas API (Cloud Run service)."
+      project_roles = concat(local.database_roles, local.observability_roles)
+    }
+    dispatcher = {
+      account_id    = "atlas-dispatcher"
+      display_name  = "Atlas dispatcher"
+      description   = "Turns Pub/Sub events into Cloud Run job executions."
+      project_roles = local.observability_roles
+    }
+    extract = {
+      account_id    = "atlas-extract-job"
+      display_name  = "Atlas extract job"
+      description   = "Parses and extracts documents (Cloud Run job)."
+      project_roles = concat(local.database_roles, local.observability_roles)
+    }
+    index = {
+      account_id    = "atlas-index-job"
+      display_name  = "Atlas index job"
+      description   = "Single writer of the Chroma index (Cloud Run job)."
+      project_roles = concat(local.database_roles, local.observability_roles)
+    }
+    pubsub_push = {
+      account_id    = "atlas-pubsub-push"
+      display_name  = "Atlas Pub/Sub push identity"
+      description   = "Identity of the OIDC token on push deliveries to the dispatcher; may only invoke it."
+      project_roles = []
+    }
+  }
+
+  act_as = {
+    dispatcher_extract = { target = "extract", actor = "dispatcher", role = "roles/iam.serviceAccountUser" }
+    dispatcher_index   = { target = "index", actor = "dispatcher", role = "roles/iam.serviceAccountUser" }
+    # V4 signed upload URLs are signed through the IAM signBlob API as the API's own identity.
+    api_sign_urls = { target = "api", actor = "api", role = "roles/iam.serviceAccountTokenCreator" }
+  }
+
+  depends_on = [module.apis]
+}
+
+module "pubsub" {
+  source                     = "../pubsub"
+  project_id                 = var.project_id
+  topic_prefix               = local.topic_prefix
+  event_topics               = ["document-uploaded", "extraction-completed", "index-updated", "document-deleted"]
+  dispatched_topics          = ["document-uploaded", "extraction-completed", "document-deleted"]
+  push_endpoint              = module.dispatcher.uri
+  push_service_account_email = module.iam.emails["pubsub_push"]
+  max_delivery_attempts      = var.max_delivery_attempts
+  labels                     = local.labels
+
+  publishers = {
+    api_uploaded      = { topic = "document-uploaded", member = module.iam.members["api"] }
+    api_deleted       = { topic = "document-deleted", member = module.iam.members["api"] }
+    extract_completed = { topic = "extraction-completed", member = module.iam.members["extract"] }
+    index_updated     = { topic = "index-updated", member = module.iam.members["index"] }
+  }
+}
+
+module "storage" {
+  source                = "../storage"
+  project_id            = var.project_id
+  bucket_name           = local.bucket_name
+  location              = var.region
+  notification_topic_id = module.pubsub.topic_ids["document-uploaded"]
+  access_log_bucket     = var.access_log_bucket
+  labels                = local.labels
+
+  iam_bindings = {
+    api_create  = { role = "roles/storage.objectCreator", member = module.iam.members["api"] }
+    api_read    = { role = "roles/storage.objectViewer", member = module.iam.members["api"] }
+    extract_get = { role = "roles/storage.objectViewer", member = module.iam.members["extract"] }
+    index_get   = { role = "roles/storage.objectViewer", member = module.iam.members["index"] }
+  }
+}
+
+module "secrets" {
+  source     = "../secrets"
+  project_id = var.project_id
+  secrets    = local.secret_ids
+  labels     = local.labels
+
+  accessors = {
+    api_openai     = { secret = "openai_api_key", member = module.iam.members["api"] }
+    api_index_key  = { secret = "index_server_key", member = module.iam.members["api"] }
+    api_pepper     = { secret = "api_key_pepper", member = module.iam.members["api"] }
+    extract_openai = { secret = "openai_api_key", member = module.iam.members["extract"] }
+    index_openai   = { secret = "openai_api_key", member = module.iam.members["index"] }
+  }
+
+  depends_on = [module.apis]
+}
+
+module "database" {
+  source                      = "../database"
+  project_id                  = var.project_id
+  region                      = var.region
+  network_id                  = module.network.network_id
+  private_services_connection = module.network.private_services_connection
+  database_name               = local.database_name
+  tier                        = var.db_tier
+  availability_type           = var.db_availability_type
+  deletion_protection         = var.deletion_protection
+  labels                      = local.labels
+
+  iam_service_accounts = {
+    api     = module.iam.emails["api"]
+    extract = module.iam.emails["extract"]
+    index   = module.iam.emails["index"]
+  }
+}
+
+module "filestore" {
+  source                      = "../filestore"
+  project_id                  = var.project_id
+  zone                        = var.zone
+  network_name                = module.network.network_name
+  reserved_ip_range           = module.network.private_services_range_name
+  private_services_connection = module.network.private_services_connection
+  client_cidr                 = module.network.subnet_cidr
+  deletion_protection         = var.deletion_protection
+  labels                      = local.labels
+}
+
+module "api" {
+  source                = "../run_service"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.api_service_name
+  image                 = var.api_image
+  service_account_email = module.iam.emails["api"]
+  ingress               = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+  min_instances         = var.api_min_instances
+  max_instances         = var.api_max_instances
+  concurrency           = var.api_concurrency
+  cpu                   = "2"
+  memory                = "2Gi"
+  health_path           = var.api_health_path
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.api_env
+  secret_env            = local.api_secret_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+
+  # The API reads published Chroma generations only; the index job is the single writer.
+  nfs = {
+    server     = module.filestore.server
+    path       = module.filestore.export_path
+    mount_path = local.chroma_mount_path
+    read_only  = true
+  }
+
+  # Reachable only through the load balancer (ingress above + Cloud Armor); callers authenticate with API keys.
+  invokers = { load_balancer = "allUsers" }
+
+  depends_on = [module.secrets]
+}
+
+module "dispatcher" {
+  source                = "../run_service"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.dispatcher_name
+  image                 = var.dispatcher_image
+  service_account_email = module.iam.emails["dispatcher"]
+  ingress               = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+  min_instances         = 0
+  max_instances         = 3
+  concurrency           = 10
+  cpu                   = "1"
+  memory                = "512Mi"
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.dispatcher_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+  invokers              = { pubsub_push = module.iam.members["pubsub_push"] }
+}
+
+module "extract_job" {
+  source                = "../run_job"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.extract_job_name
+  image                 = var.extract_image
+  service_account_email = module.iam.emails["extract"]
+  cpu                   = "2"
+  memory                = "2Gi"
+  task_timeout          = var.extract_task_timeout
+  max_retries           = var.job_max_retries
+  parallelism           = 0
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.extract_env
+  secret_env            = local.job_secret_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+
+  runners = {
+    dispatcher = { role = module.iam.job_runner_role, member = module.iam.members["dispatcher"] }
+  }
+
+  depends_on = [module.secrets]
+}
+
+module "index_job" {
+  source                = "../run_job"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.index_job_name
+  image                 = var.index_image
+  service_account_email = module.iam.emails["index"]
+  cpu                   = "2"
+  memory                = "2Gi"
+  task_timeout          = var.index_task_timeout
+  max_retries           = var.job_max_retries
+  parallelism           = 1
+  task_count            = 1
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.index_env
+  secret_env            = local.job_secret_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+
+  nfs = {
+    server     = module.filestore.server
+    path       = module.filestore.export_path
+    mount_path = local.chroma_mount_path
+    read_only  = false
+  }
+
+  runners = {
+    dispatcher = { role = module.iam.job_runner_role, member = module.iam.members["dispatcher"] }
+  }
+
+  depends_on = [module.secrets]
+}
+
+module "sweep" {
+  source          = "../scheduler"
+  enabled         = var.sweep_enabled
+  project_id      = var.project_id
+  region          = var.region
+  job_name        = module.index_job.name
+  job_runner_role = module.iam.job_runner_role
+  args            = var.sweep_args
+  schedule        = var.sweep_schedule
+}
+
+module "observability" {
+  source                   = "../observability"
+  project_id               = var.project_id
+  api_service_name         = module.api.name
+  job_names                = [module.extract_job.name, module.index_job.name]
+  dead_letter_subscription = module.pubsub.dead_letter_subscription_name
+  alert_emails             = var.alert_emails
+  notification_channel_ids = var.notification_channel_ids
+
+  depends_on = [module.apis]
+}
+
+module "edge" {
+  source                   = "../edge"
+  project_id               = var.project_id
+  region                   = var.region
+  cloud_run_service_name   = module.api.name
+  api_host                 = var.api_host
+  cloudflare_zone_id       = var.cloudflare_zone_id
+  cloudflare_ip_ranges     = var.cloudflare_ip_ranges
+  origin_auth_header_value = var.origin_auth_header_value
+  rate_limit_period        = var.rate_limit_period
+  rate_limit_requests      = var.rate_limit_requests
+}
