@@ -1,0 +1,139 @@
+"""Rows of the legacy app: users (each with an organisation), upload tokens, registered documents, activities."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from pipeline.adapters.sql_uow import SqlKeys
+from pipeline.domain.errors import Conflict
+from pipeline.domain.model import utcnow
+from pipeline.legacy import tables as lt
+
+USER_ORG_PREFIX = "user:"
+SHARED_ORG = "legacy-web"  # unauthenticated development uploads that carry no user id
+TOKEN_RE = re.compile(r"^uploaded_documents/([0-9a-f]{64})/([^/\\]{1,255})$")
+
+
+def org_named(conn: Connection, name: str) -> str:
+    """The id of the organisation with this name, created when new."""
+    keys = SqlKeys(conn)
+    org = keys.get_org_by_name(name)
+    if org is not None:
+        return org.id
+    try:
+        return keys.create_org(name).id
+    except Conflict:  # created concurrently
+        found = keys.get_org_by_name(name)
+        assert found is not None
+        return found.id
+
+
+def get_user(conn: Connection, user_id: str) -> dict[str, Any] | None:
+    """A user row, or None."""
+    r = conn.execute(select(lt.users).where(lt.users.c.id == user_id)).mappings().first()
+    return dict(r) if r else None
+
+
+def ensure_user(conn: Connection, user_id: str, *, email: str | None = None, name: str | None = None,
+                org_id: str | None = None) -> dict[str, Any]:
+    """The user, created when missing: in org_id when given, else in its own organisation "user:<id>"."""
+    found = get_user(conn, user_id)
+    if found is not None:
+        return found
+    org = org_id or org_named(conn, USER_ORG_PREFIX + user_id)
+    email = email or f"{user_id}@temp.local"
+    if conn.execute(select(lt.users.c.id).where(lt.users.c.email == email)).first() is not None:
+        raise Conflict(f"email {email} belongs to another user")
+    row = {"id": user_id, "org_id": org, "email": email, "name": name, "created_at": utcnow()}
+    conn.execute(insert(lt.users).values(**row))
+    return row
+
+
+def sync_user(conn: Connection, user_id: str, email: str, name: str | None, *,
+              org_id: str | None, may_merge: bool) -> dict[str, Any]:
+    """Upsert by id; a new id with a known email takes over that row only when may_merge (same organisation)."""
+    found = get_user(conn, user_id)
+    if found is not None:
+        if org_id is not None and found["org_id"] != org_id:
+            raise Conflict("user belongs to another organisation")
+        other = conn.execute(select(lt.users.c.id).where(lt.users.c.email == email,
+                                                         lt.users.c.id != user_id)).first()
+        if other is not None:
+            raise Conflict(f"email {email} belongs to another user")
+        conn.execute(update(lt.users).where(lt.users.c.id == user_id).values(email=email, name=name))
+        found.update(email=email, name=name)
+        return found
+    by_email = conn.execute(select(lt.users).where(lt.users.c.email == email)).mappings().first()
+    if by_email is not None:
+        if not may_merge or (org_id is not None and by_email["org_id"] != org_id):
+            raise Conflict(f"email {email} belongs to another user")
+        conn.execute(update(lt.users).where(lt.users.c.id == by_email["id"]).values(id=user_id, name=name))
+        return {**dict(by_email), "id": user_id, "name": name}
+    return ensure_user(conn, user_id, email=email, name=name, org_id=org_id)
+
+
+def upload_token(content_hash: str, display_name: str) -> str:
+    """The opaque filepath handed to the app: it names a stored blob, never a place on disk."""
+    return f"uploaded_documents/{content_hash}/{display_name}"
+
+
+def add_upload(conn: Connection, *, token: str, org_id: str, blob_key: str, content_hash: str, filename: str,
+               size_bytes: int) -> None:
+    """Remember an upload token (same bytes and name again: kept once)."""
+    exists = conn.execute(select(lt.uploads.c.token).where(lt.uploads.c.token == token,
+                                                           lt.uploads.c.org_id == org_id)).first()
+    if exists is None:
+        conn.execute(insert(lt.uploads).values(token=token, org_id=org_id, blob_key=blob_key,
+                                               content_hash=content_hash, filename=filename, size_bytes=size_bytes,
+                                               created_at=utcnow()))
+
+
+def find_upload(conn: Connection, token: str | None, org_id: str | None) -> dict[str, Any] | None:
+    """The upload a token names (within org_id when given); None for anything that is not a known token."""
+    if not token or not TOKEN_RE.match(token):
+        return None
+    q = select(lt.uploads).where(lt.uploads.c.token == token)
+    if org_id is not None:
+        q = q.where(lt.uploads.c.org_id == org_id)
+    r = conn.execute(q).mappings().first()
+    return dict(r) if r else None
+
+
+def find_upload_by_name(conn: Connection, name: str, org_id: str | None) -> dict[str, Any] | None:
+    """The newest upload whose display name is `name` (the stream route's ?filename=)."""
+    q = select(lt.uploads).where(lt.uploads.c.filename == name)
+    if org_id is not None:
+        q = q.where(lt.uploads.c.org_id == org_id)
+    r = conn.execute(q.order_by(lt.uploads.c.created_at.desc()).limit(1)).mappings().first()
+    return dict(r) if r else None
+
+
+def get_registration(conn: Connection, doc_id: str) -> dict[str, Any] | None:
+    """A registered document row, or None."""
+    r = conn.execute(select(lt.registrations).where(lt.registrations.c.id == doc_id)).mappings().first()
+    return dict(r) if r else None
+
+
+def list_registrations(conn: Connection, user_id: str, org_id: str | None) -> list[dict[str, Any]]:
+    """A user's registered documents, newest first."""
+    q = select(lt.registrations).where(lt.registrations.c.user_id == user_id)
+    if org_id is not None:
+        q = q.where(lt.registrations.c.org_id == org_id)
+    q = q.order_by(lt.registrations.c.created_at.desc(), lt.registrations.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def list_activities(conn: Connection, doc_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
+    """A document's activities in ledger order (or reversed)."""
+    order = lt.activities.c.block_number.desc() if newest_first else lt.activities.c.block_number
+    q = select(lt.activities).where(lt.activities.c.document_id == doc_id).order_by(order)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def get_activity(conn: Connection, activity_id: str) -> dict[str, Any] | None:
+    """One activity row, or None."""
+    r = conn.execute(select(lt.activities).where(lt.activities.c.id == activity_id)).mappings().first()
+    return dict(r) if r else None

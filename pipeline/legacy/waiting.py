@@ -1,0 +1,55 @@
+"""Waiting for the pipeline: the legacy routes answer synchronously, so they watch the document until it is done."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator
+
+from pipeline.domain.errors import PermanentError, TransientError
+from pipeline.domain.model import DocumentStatus, Extraction
+
+
+class ExtractionFailed(PermanentError):
+    """The pipeline ended the document failed."""
+
+    code = "extraction_failed"
+
+
+class ExtractionTimedOut(TransientError):
+    """The pipeline did not finish within the wait budget."""
+
+    code = "extraction_timeout"
+
+
+def watch(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
+          poll_s: float = 0.2) -> Iterator[tuple[str, Any]]:
+    """Yield ("progress", progress dict) whenever the document's progress changes, then ("done", Extraction).
+
+    Raises ExtractionFailed when the document fails and ExtractionTimedOut after timeout_s.
+    """
+    deadline = time.monotonic() + timeout_s
+    last: dict[str, Any] | None = None
+    while True:
+        with uow_factory() as uow:
+            doc = uow.documents.get(org_id, doc_id)
+            ext = uow.extractions.latest(org_id, doc_id) if doc.status == DocumentStatus.READY else None
+        progress = {k: v for k, v in (doc.progress or {}).items() if k != "at"}
+        if progress != last:
+            last = progress
+            yield "progress", dict(doc.progress or {})
+        if ext is not None:
+            yield "done", ext
+            return
+        if doc.status == DocumentStatus.FAILED:
+            raise ExtractionFailed(doc.error_message or "processing failed", code=doc.error_code or None)
+        if time.monotonic() >= deadline:
+            raise ExtractionTimedOut(f"no extraction after {timeout_s:g} s (stage: {progress.get('stage')})")
+        time.sleep(poll_s)
+
+
+def wait_for_extraction(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
+                        poll_s: float = 0.2) -> Extraction:
+    """The document's latest extraction once it is ready (bounded by timeout_s)."""
+    for kind, value in watch(org_id, doc_id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=poll_s):
+        if kind == "done":
+            return value
+    raise AssertionError("watch ends with done or raises")
