@@ -1,0 +1,250 @@
+"""Currency, security deposit, renewal option and terms, governing law, expense recovery type, asset type."""
+from __future__ import annotations
+
+import re
+
+from pipeline.extract.doctext import DocText, Hit
+from pipeline.extract.normalise import COUNT_RE, find_money, parse_count, parse_percent
+
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
+    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
+    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
+    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia",
+}
+PROVINCES = {"AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
+             "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "ON": "Ontario", "PE": "Prince Edward Island",
+             "QC": "Quebec", "SK": "Saskatchewan"}
+_REGIONS = {**US_STATES, **PROVINCES}
+_REGION_NAMES = sorted(set(_REGIONS.values()), key=len, reverse=True)
+
+
+def region_of_address(address: str) -> str | None:
+    """State/province named in an address ('Austin, TX 78701' -> 'Texas')."""
+    for name in _REGION_NAMES:
+        if re.search(rf"\b{name}\b", address):
+            return name
+    m = re.search(r",\s*([A-Z]{2})\b(?:\s+[\dA-Z])?", address)
+    return _REGIONS.get(m.group(1)) if m else None
+
+
+def extract_currency(dt: DocText, base: Hit | None) -> Hit | None:
+    """ISO currency: an express 'payable in Canadian dollars' clause, else the base rent's currency symbol."""
+    explicit = [
+        (r"lawful\s+money\s+of\s+canada|canadian\s+dollars|\bCAD\b|\bC\$", "CAD"),
+        (r"pounds?\s+sterling|lawful\s+money\s+of\s+the\s+united\s+kingdom", "GBP"),
+        (r"lawful\s+money\s+of\s+the\s+united\s+states|united\s+states\s+dollars|u\.s\.\s+dollars|\bUSD\b", "USD"),
+        (r"\bin\s+euros?\b|\beuros?\s+\(|\bEUR\b", "EUR"),
+    ]
+    for pat, code in explicit:
+        m = re.search(pat, dt.text, re.I if code != "EUR" else 0)
+        if m and re.search(r"pa(?:y|id)able|paid|rent|amounts|sums|money", dt.text[max(0, m.start() - 150):m.end() + 50], re.I):
+            return Hit(code, m.start(), m.end(), 0.9)
+    if base is not None:
+        lo = max(0, base.start - 5)
+        for _amt, code, s, e in find_money(dt.text[lo:base.end + 5]):
+            return Hit(code, lo + s, lo + e, 0.85)
+    codes: dict[str, list[tuple[int, int]]] = {}
+    for _amt, code, s, e in find_money(dt.text):
+        codes.setdefault(code, []).append((s, e))
+    if not codes:
+        m = re.search(r"\b(pounds|dollars|euros)\b", dt.text, re.I)
+        if m:
+            code = {"pounds": "GBP", "dollars": "USD", "euros": "EUR"}[m.group(1).lower()]
+            return Hit(code, m.start(), m.end(), 0.6)
+        return None
+    code, spans = max(codes.items(), key=lambda kv: len(kv[1]))
+    return Hit(code, spans[0][0], spans[0][1], 0.7)
+
+
+def extract_deposit(dt: DocText) -> Hit | None:
+    """Security deposit amount; 0 when expressly none; None (with a note) for a letter of credit with no figure."""
+    for m in re.finditer(r"security\s+deposit|deposit\s+with\s+(?:landlord|lessor)|as\s+(?:a\s+)?security\s+(?:deposit\s+)?for",
+                         dt.text, re.I):
+        after = dt.text[m.end():m.end() + 160]
+        before = dt.text[max(0, m.start() - 160):m.start()]
+        if re.match(r"\s*(?::|-|is|shall\s+be)?\s*(?:n/?a|none|not\s+applicable|nil|\$?0(?:\.00)?\b|zero)", after, re.I) or \
+                re.search(r"no\s+security\s+deposit", dt.text[m.start() - 3:m.end() + 5], re.I):
+            return Hit(0, m.start(), min(len(dt.text), m.end() + len(re.match(r"\s*\S*\s*\S*", after).group(0))), 0.85)
+        if re.search(r"security\s+deposit\s*(?::|is)?\s*none\s+required|(?:none|no\s+deposit)\s+(?:is\s+)?required", after[:60] , re.I):
+            return Hit(0, m.start(), m.end(), 0.85)
+        if "as security" in m.group(0).lower():
+            money = list(find_money(before[-120:]))
+            if money:
+                amt, _c, s, e = money[-1]
+                base = m.start() - len(before[-120:])
+                return Hit(amt, base + s, base + e, 0.85)
+        clause = re.split(r"\.\s+(?=[A-Z])|;", after)[0]
+        money = list(find_money(clause))
+        if money:
+            amt, _c, s, e = money[0]
+            if re.search(r"late|interest|per\s+day|insurance", clause[:s], re.I):
+                continue
+            return Hit(amt, m.end() + s, m.end() + e, 0.85)
+    m = re.search(r"no\s+security\s+deposit|security\s+deposit\s+(?:shall\s+not\s+be|is\s+not)\s+required", dt.text, re.I)
+    if m:
+        return Hit(0, m.start(), m.end(), 0.85)
+    return None
+
+
+def letter_of_credit(dt: DocText) -> Hit | None:
+    """A letter of credit given as security (noted in the deposit's raw text)."""
+    m = re.search(r"(?:irrevocable\s+)?(?:standby\s+)?letter\s+of\s+credit[^.]{0,120}", dt.text, re.I)
+    return Hit("letter_of_credit", m.start(), m.end(), 0.5) if m else None
+
+
+_RENEW_NEG = re.compile(r"(?:does\s+not\s+(?:include|contain|grant)|no|without\s+any|shall\s+not\s+have\s+any|"
+                        r"there\s+(?:is|are)\s+no)\s+(?:\w+\s+){0,2}(?:option|right)s?\s+to\s+(?:renew|extend)|"
+                        r"renewal\s+option\s*:\s*none", re.I)
+_RENEW_POS = re.compile(rf"(?:{COUNT_RE})\s+(?:\(\d+\)\s+)?(?:consecutive\s+|additional\s+|successive\s+)?(?:option|right)(?:\(s\)|s)?\s+"
+                        r"(?:to\s+(?:renew|extend)|of\s+)|option\s+to\s+(?:renew|extend)|renewal\s+option|"
+                        r"automatically\s+renew|right\s+to\s+(?:renew|extend)|renew\s+this\s+(?:agreement|lease)\s+for|"
+                        r"options?\s+to\s+extend", re.I)
+
+
+def extract_renewal(dt: DocText) -> tuple[Hit | None, Hit | None]:
+    """(renewal_option, renewal_terms)."""
+    neg = _RENEW_NEG.search(dt.text)
+    for m in _RENEW_POS.finditer(dt.text):
+        s, e = dt.sentence_bounds(m.start(), 500)
+        sentence = dt.text[s:e]
+        if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
+            continue
+        if neg and neg.start() <= m.start() <= neg.end():
+            break
+        option = Hit(True, m.start(), min(e, m.start() + 160), 0.8)
+        return option, _renewal_terms(dt, s, e, m)
+    if neg:
+        return Hit(False, neg.start(), neg.end(), 0.8), None
+    return None, None
+
+
+def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
+    sentence = dt.text[s:e]
+    region = dt.text[s:min(len(dt.text), e + 700)]
+    if re.search(r"automatically\s+renew", sentence, re.I):
+        per = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(month|year)", sentence, re.I)
+        n = int(parse_count(per.group(1)) or 0) if per else 0
+        basis = "landlord's then-current market rent" if re.search(r"then.current\s+market", sentence, re.I) else "market rent"
+        text = f"automatic {n}-{per.group(2).lower()} renewals at {basis}" if n else f"automatic renewals at {basis}"
+        return Hit(text, m.start(), min(e, m.start() + 190), 0.65)
+    count = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(?:consecutive\s+|additional\s+|successive\s+|renewal\s+|extension\s+)?"
+                      r"(?:options?|option\(s\)|terms?|periods?)", sentence, re.I)
+    length = re.search(rf"(?:for|of)\s+(?:an?\s+)?(?:additional\s+)?(?:period\s+of\s+)?({COUNT_RE})\s*(?:\(\d+\)\s*)?(years?|months?)",
+                       sentence, re.I) or re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-](years?|months?)", sentence, re.I)
+    n = int(parse_count(count.group(1)) or 1) if count else 1
+    if not length:
+        return None
+    k = int(parse_count(length.group(1)) or 0)
+    unit = "years" if length.group(2).lower().startswith("year") else "months"
+    basis = _renewal_basis(region)
+    text = f"{n} x {k} {unit}" + (f" at {basis}" if basis else "")
+    return Hit(text, m.start(), min(e, m.start() + 190), 0.6)
+
+
+def _renewal_basis(region: str) -> str | None:
+    low = region.lower()
+    greater = re.search(r"greater\s+of.{0,40}?(\d+(?:\.\d+)?)%.{0,200}?fair\s+market", low)
+    if greater:
+        by_ll = " determined by landlord" if re.search(r"as\s+determined\s+by\s+(?:landlord|lessor)", low) else ""
+        return f"greater of {greater.group(1)}% of prior base rent or fair market rent{by_ll}"
+    pct_fmv = re.search(r"(\d+(?:\.\d+)?)%\)?\s+of\s+(?:the\s+)?(?:then\s+)?(?:prevailing\s+)?fair\s+market\s+(rent(?:al)?(?:\s+value)?|value)", low)
+    if pct_fmv:
+        return f"{pct_fmv.group(1)}% of fair market {pct_fmv.group(2)}"
+    up_to = re.search(r"(?:not\s+(?:to\s+)?exceed|up\s+to|no\s+more\s+than)\s+[^.]{0,30}?(\d+(?:\.\d+)?)%\)?\s+of\s+the\s+(?:then\s+)?(?:current\s+)?rent", low)
+    if up_to:
+        return f"up to {up_to.group(1)}% of current rent"
+    pct_prior = re.search(r"(\d+(?:\.\d+)?)%\)?\s+of\s+the\s+(?:base\s+)?rent\s+(?:in\s+effect|payable|for\s+the\s+(?:last|final|prior))", low)
+    if pct_prior:
+        return f"{pct_prior.group(1)}% of prior base rent"
+    if re.search(r"fair\s+market\s+rent", low):
+        return "fair market rent"
+    if re.search(r"fair\s+market\s+(?:rental\s+)?value", low):
+        return "fair market value"
+    if re.search(r"market\s+rent", low):
+        return "market rent"
+    return None
+
+
+_LAW_RE = re.compile(
+    r"(?:governed\s+(?:by|in\s+accordance\s+with)|construed\s+(?:and\s+enforced\s+)?(?:in\s+accordance\s+with|under|by)|"
+    r"interpreted\s+(?:in\s+accordance\s+with|under))[^.;]{0,60}?\blaws?\s+of\s+(?:the\s+)?"
+    r"(?:(state|commonwealth|province|district|country)\s+(?:of\s+)?)?"
+    r"(in\s+which\s+the\s+(?:premises|property|building|project)\s+(?:are|is)\s+(?:located|situated)|"
+    r"England\s+and\s+Wales|England|Scotland|Northern\s+Ireland|Ireland|[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+){0,2})",
+    re.I)
+
+
+def extract_governing_law(dt: DocText, address: Hit | None) -> Hit | None:
+    """Jurisdiction named in a choice-of-law clause ('laws of the State in which the Premises are located' resolved)."""
+    for m in _LAW_RE.finditer(dt.text):
+        target = m.group(2)
+        if re.match(r"in\s+which", target, re.I):
+            if address is None:
+                continue
+            region = region_of_address(address.value)
+            if region:
+                return Hit(region, m.start(), m.end(), 0.75, extra=[(address.start, address.end)])
+            continue
+        name = " ".join(target.split())
+        name = re.sub(r"\s+(?:and|without|excluding|applicable|as|which|that|including)\b.*$", "", name) \
+            if not name.lower().startswith("england and") else name
+        if name.lower() in ("united", "the"):
+            continue
+        if name.lower() == "united states":
+            continue
+        start = m.start(2)
+        return Hit(name, max(m.start(), start - 40), m.start(2) + len(name), 0.9)
+    return None
+
+
+_EXPENSE = [
+    ("modified_gross", r"modified\s+gross"),
+    ("base_year", r"base\s+year|base\s+operating\s+(?:cost|expense)|expense\s+stop|increases?\s+(?:in\s+\w+\s+)?over\s+(?:the\s+)?base"),
+    ("nnn", r"triple[\s-]+net|\bNNN\b|absolutely\s+net|net[\s,]+net[\s,]+net|carefree\s+net|fully\s+net|bondable"),
+    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease|inclusive\s+of\s+all\s+charges\s+for\s+(?:real\s+estate\s+)?taxes|"
+              r"base\s+rent\s+includes\s+all\s+operating\s+expenses"),
+    ("net", r"\bnet\s+lease|\bdouble\s+net|\bNN\b"),
+    ("nnn", r"service\s+charge"),
+]
+
+
+def extract_expense_type(dt: DocText) -> Hit | None:
+    """Expense recovery type: nnn, net, gross, modified_gross or base_year."""
+    found: list[Hit] = []
+    for rank, (kind, pat) in enumerate(_EXPENSE):
+        m = re.search(pat, dt.text, re.I if pat != r"\bNN\b" else 0)
+        if m:
+            score = 0.85 if rank < 5 else 0.55
+            found.append(Hit(kind, m.start(), m.end(), score - 0.01 * rank))
+    if not found:
+        return None
+    return found[0]
+
+
+_ASSET = [
+    ("medical", r"medical\s+office|clinic\s+building|medical\s+building"),
+    ("mixed_use", r"mixed[\s-]use"),
+    ("multifamily", r"\bapartment\b|residential\s+(?:lease|tenancy)|private\s+residence|dwelling\s+unit|multifamily"),
+    ("retail", r"shopping\s+(?:center|centre|mall)|retail\s+(?:center|building|store|premises)|strip\s+center"),
+    ("industrial", r"industrial\s+(?:building|park|premises|facility)|warehouse\s+(?:building|facility)|"
+                   r"manufacturing|distribution\s+(?:center|facility)|Use\s+Classes?\s+B[128]"),
+    ("land", r"unimproved\s+land|ground\s+lease|vacant\s+land|land\s+only|for\s+land\b"),
+    ("office", r"office\s+building|general\s+office|office\s+(?:use|purposes)|\boffices\b|office\s+space"),
+]
+
+
+def extract_asset_type(dt: DocText) -> Hit | None:
+    """Asset type from the building description or permitted use (earliest clear description wins)."""
+    best: Hit | None = None
+    for kind, pat in _ASSET:
+        m = re.search(pat, dt.text, re.I)
+        if m and (best is None or m.start() < best.start):
+            best = Hit(kind, m.start(), m.end(), 0.8)
+    return best
