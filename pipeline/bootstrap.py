@@ -70,11 +70,13 @@ def build(settings: Settings, *, migrate: bool = False) -> Services:
                          max_page_pixels=settings.max_page_pixels, timeout_s=settings.parse_timeout_s,
                          max_text_chars=settings.max_text_chars, ocr_workers=settings.ocr_workers)
     creator = None
+    url = settings.sqlalchemy_url
     if settings.runtime == "gcp" and settings.instance_connection_name:
-        from pipeline.adapters.cloudsql_engine import cloudsql_creator
+        from pipeline.adapters.cloudsql_engine import cloudsql_creator, engine_url
 
         creator = cloudsql_creator(settings)
-    engine = make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size, creator=creator)
+        url = engine_url(settings)  # the connector supplies host, user and database
+    engine = make_engine(url, pool_size=settings.db_pool_size, creator=creator)
     if migrate:
         run_migrations(engine)
     uow_factory = SqlUnitOfWorkFactory(engine)
