@@ -20,7 +20,11 @@ def ready() -> tuple[Response, int]:
     """Readiness: database, blob store and queue all answer."""
     svc = services()
     checks: dict[str, str] = {}
-    for name, probe in (("database", lambda: svc.engine.connect().execute(text("SELECT 1")).close()),
+    def database() -> None:
+        with svc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    for name, probe in (("database", database),
                         ("blob_store", svc.blobs.check), ("queue", svc.queue.check)):
         try:
             probe()

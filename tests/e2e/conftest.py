@@ -14,7 +14,7 @@ class LiveServer:
     """Base URL, services and a key for one running server."""
 
     def __init__(self, tmp: Path, **overrides: object) -> None:
-        from waitress import create_server
+        from werkzeug.serving import make_server
 
         from api.app import create_app
         from pipeline.bootstrap import build
@@ -26,9 +26,9 @@ class LiveServer:
         self.services = build(settings, migrate=True)
         self.app = create_app(self.services)
         self.worker = start_worker(self.services)
-        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=8)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         _, self.key, _ = create_key("org-a", uow_factory=self.services.uow_factory,
                                     pepper=settings.api_key_pepper)
@@ -39,7 +39,8 @@ class LiveServer:
         return {"Authorization": f"Bearer {key or self.key}"}
 
     def close(self) -> None:
-        self.server.close()
+        self.server.shutdown()
+        self.server.server_close()
         self.worker.stop(timeout_s=30)
 
 
