@@ -92,7 +92,7 @@ def defined_term_hits(dt: DocText, role: str) -> list[Hit]:
 def label_hits(dt: DocText, role: str) -> list[Hit]:
     """'Landlord: X, a ...' lines in Basic Lease Information / particulars tables."""
     pat = re.compile(r"(?:^|\n|\f)[ \t]*(?:\(?\d+(?:\.\d+)*\)?\.?[ \t]*)?(?:The[ \t]+)?" + ROLES[role]
-                     + r"\b(?:'s[ \t]+name)?[ \t]*(?:(?::|-|\t)?[ \t]*\n)?[ \t]*(?::[ \t]*)?(?=(?-i:[A-Z0-9]))([^\n]{2,200})", re.I)
+                     + r"\b(?:'s[ \t]+name)?[ \t]*(?:(?::|-|\t)?[ \t]*\n(?:[ \t]*\n){0,3})?[ \t]*(?::[ \t]*)?(?=(?-i:[A-Z0-9]))([^\n]{2,200})", re.I)
     hits = []
     for m in pat.finditer(dt.raw):
         label = dt.raw[m.start():m.start(1)]

@@ -107,7 +107,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
     for amount, _cur, s, e in find_money(dt.text):
         before = dt.text[max(0, s - 160):s]
         after = dt.text[e:e + 90]
-        near_before = before[-90:]
+        near_before = before[-110:]
         if not re.search(r"\brent(?:al)?\b|lease\s+payments?|rental", near_before, re.I):
             continue
         clause_before = re.split(r"[.;]\s", near_before)[-1]
@@ -116,7 +116,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
         if re.search(r"example|were\s+paid|if\s+rent\s+of", before[-120:], re.I):
             continue
         after_clause = re.split(r"[.;]\s", after)[0]
-        basis = _basis(after_clause[:60]) or _basis(clause_before[-60:])
+        basis = _basis(after_clause[:60]) or _basis(clause_before[-100:])
         if basis is None:
             continue
         if basis == "psf" and not _BASIS_PSF.search(after_clause[:60]):

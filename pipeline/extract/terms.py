@@ -108,6 +108,11 @@ _RENEW_POS = re.compile(rf"(?:{COUNT_RE})\s+(?:\(\d+\)\s+)?(?:consecutive\s+|add
                         r"options?\s+to\s+extend", re.I)
 
 
+_GRANTED = re.compile(r"(?:tenant|lessee|resident)\s+(?:shall|will)\s+have|(?:tenant|lessee)\s+(?:has|is\s+(?:hereby\s+)?granted|"
+                      r"may\s+(?:renew|extend))|hereby\s+grant|renewal\s+option\s*:|automatically\s+renew|"
+                      r"renew\s+this\s+(?:agreement|lease)\s+for|option\(s\)\s+of|options?\s+to\s+extend\s+the\s+term", re.I)
+
+
 def extract_renewal(dt: DocText) -> tuple[Hit | None, Hit | None]:
     """(renewal_option, renewal_terms)."""
     neg = _RENEW_NEG.search(dt.text)
@@ -118,6 +123,8 @@ def extract_renewal(dt: DocText) -> tuple[Hit | None, Hit | None]:
             continue
         if neg and neg.start() <= m.start() <= neg.end():
             break
+        if not _GRANTED.search(sentence):
+            continue
         option = Hit(True, m.start(), min(e, m.start() + 160), 0.8)
         return option, _renewal_terms(dt, s, e, m)
     if neg:
