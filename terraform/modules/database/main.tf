@@ -1,23 +1,3 @@
-locals {
-  # Postgres audit/logging flags, plus IAM database authentication.
-  flags = merge({
-    "cloudsql.iam_authentication" = "on"
-    "cloudsql.enable_pgaudit"     = "on"
-    "log_checkpoints"             = "on"
-    "log_connections"             = "on"
-    "log_disconnections"          = "on"
-    "log_duration"                = "on"
-    "log_error_verbosity"         = "default"
-    "log_hostname"                = "on"
-    "log_lock_waits"              = "on"
-    "log_min_duration_statement"  = "-1"
-    "log_min_error_statement"     = "error"
-    "log_min_messages"            = "warning"
-    "log_statement"               = "ddl"
-    "log_temp_files"              = "0"
-  }, var.extra_flags)
-}
-
 resource "google_sql_database_instance" "this" {
   project             = var.project_id
   name                = var.name
@@ -39,7 +19,8 @@ resource "google_sql_database_instance" "this" {
       ipv4_enabled                                  = false
       private_network                               = var.network_id
       enable_private_path_for_google_cloud_services = true
-      ssl_mode                                      = "ENCRYPTED_ONLY"
+      # The Cloud SQL connectors present ephemeral client certificates, so every client can meet this.
+      ssl_mode = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
     }
 
     backup_configuration {
@@ -66,8 +47,74 @@ resource "google_sql_database_instance" "this" {
       record_client_address   = false
     }
 
+    # IAM database authentication: workloads log in as their service account, no passwords.
+    database_flags {
+      name  = "cloudsql.iam_authentication"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "cloudsql.enable_pgaudit"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_checkpoints"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_connections"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_disconnections"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_duration"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_hostname"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_lock_waits"
+      value = "on"
+    }
+
+    database_flags {
+      name  = "log_min_duration_statement"
+      value = "-1"
+    }
+
+    database_flags {
+      name  = "log_min_error_statement"
+      value = "error"
+    }
+
+    database_flags {
+      name  = "log_min_messages"
+      value = "warning"
+    }
+
+    database_flags {
+      name  = "log_statement"
+      value = "ddl"
+    }
+
+    database_flags {
+      name  = "log_temp_files"
+      value = "0"
+    }
+
     dynamic "database_flags" {
-      for_each = local.flags
+      for_each = var.extra_flags
       content {
         name  = database_flags.key
         value = database_flags.value

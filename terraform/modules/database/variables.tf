@@ -109,7 +109,7 @@ variable "iam_service_accounts" {
 }
 
 variable "extra_flags" {
-  description = "Additional or overriding Postgres flags."
+  description = "Additional Postgres flags (names not already set by this module)."
   type        = map(string)
   default     = {}
 }

@@ -5,6 +5,24 @@ resource "google_compute_network" "this" {
   routing_mode            = "REGIONAL"
 }
 
+# Nothing needs to reach into this VPC: Cloud Run only sends from it, Cloud SQL and Filestore sit behind peering.
+resource "google_compute_firewall" "deny_ingress" {
+  project       = var.project_id
+  name          = "${var.name}-deny-all-ingress"
+  network       = google_compute_network.this.id
+  direction     = "INGRESS"
+  priority      = 65534
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
 # Cloud Run services and jobs attach here through Direct VPC egress (no connector VMs to run).
 resource "google_compute_subnetwork" "run" {
   project                  = var.project_id

@@ -17,48 +17,61 @@ locals {
     api_key_pepper   = "atlas-api-key-pepper"
   }
 
-  # Settings every Google Cloud component reads.
-  common_env = {
+  # Each component's environment is spelled out in full (no merge) so that every name is visible to
+  # review and to the contract test; names are Settings aliases in pipeline/settings.py.
+  api_env = {
+    ATLAS_RUNTIME             = "gcp"
+    FLASK_ENV                 = "production"
+    ATLAS_HOST                = "0.0.0.0"
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    ATLAS_GCP_REGION          = var.region
+    ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    ATLAS_GCS_BUCKET          = module.storage.bucket_name
+    INSTANCE_CONNECTION_NAME  = module.database.connection_name
+    POSTGRES_DB               = module.database.database_name
+    POSTGRES_USER             = module.database.iam_users["api"]
+    DB_IAM_AUTH               = "true"
+    ATLAS_CHROMA_DIR          = local.chroma_mount_path
+    CORS_ORIGINS              = join(",", var.cors_origins)
+    ATLAS_EXTRACTOR           = var.extractor
+    ATLAS_EMBEDDER            = var.embedder
+  }
+
+  dispatcher_env = {
     ATLAS_RUNTIME             = "gcp"
     GOOGLE_CLOUD_PROJECT      = var.project_id
     ATLAS_GCP_REGION          = var.region
     ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    ATLAS_EXTRACT_JOB         = local.extract_job_name
+    ATLAS_INDEX_JOB           = local.index_job_name
   }
 
-  # Cloud SQL through the Python connector with IAM database authentication (no passwords).
-  database_env = {
-    INSTANCE_CONNECTION_NAME = module.database.connection_name
-    POSTGRES_DB              = module.database.database_name
-    DB_IAM_AUTH              = "true"
+  extract_env = {
+    ATLAS_RUNTIME             = "gcp"
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    ATLAS_GCP_REGION          = var.region
+    ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    ATLAS_GCS_BUCKET          = module.storage.bucket_name
+    INSTANCE_CONNECTION_NAME  = module.database.connection_name
+    POSTGRES_DB               = module.database.database_name
+    POSTGRES_USER             = module.database.iam_users["extract"]
+    DB_IAM_AUTH               = "true"
+    ATLAS_EXTRACTOR           = var.extractor
   }
 
-  api_env = merge(local.common_env, local.database_env, {
-    FLASK_ENV        = "production"
-    POSTGRES_USER    = module.database.iam_users["api"]
-    ATLAS_GCS_BUCKET = module.storage.bucket_name
-    ATLAS_CHROMA_DIR = local.chroma_mount_path
-    CORS_ORIGINS     = join(",", var.cors_origins)
-    ATLAS_EXTRACTOR  = var.extractor
-    ATLAS_EMBEDDER   = var.embedder
-  })
-
-  dispatcher_env = merge(local.common_env, {
-    ATLAS_EXTRACT_JOB = local.extract_job_name
-    ATLAS_INDEX_JOB   = local.index_job_name
-  })
-
-  extract_env = merge(local.common_env, local.database_env, {
-    POSTGRES_USER    = module.database.iam_users["extract"]
-    ATLAS_GCS_BUCKET = module.storage.bucket_name
-    ATLAS_EXTRACTOR  = var.extractor
-  })
-
-  index_env = merge(local.common_env, local.database_env, {
-    POSTGRES_USER    = module.database.iam_users["index"]
-    ATLAS_GCS_BUCKET = module.storage.bucket_name
-    ATLAS_CHROMA_DIR = local.chroma_mount_path
-    ATLAS_EMBEDDER   = var.embedder
-  })
+  index_env = {
+    ATLAS_RUNTIME             = "gcp"
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    ATLAS_GCP_REGION          = var.region
+    ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    ATLAS_GCS_BUCKET          = module.storage.bucket_name
+    INSTANCE_CONNECTION_NAME  = module.database.connection_name
+    POSTGRES_DB               = module.database.database_name
+    POSTGRES_USER             = module.database.iam_users["index"]
+    DB_IAM_AUTH               = "true"
+    ATLAS_CHROMA_DIR          = local.chroma_mount_path
+    ATLAS_EMBEDDER            = var.embedder
+  }
 
   api_secret_env = {
     OPENAI_API_KEY       = module.secrets.secret_ids["openai_api_key"]
