@@ -45,10 +45,12 @@ def create_document() -> tuple[Response, int]:
 def list_documents() -> Response:
     """The caller's documents, newest first (limit/offset/status)."""
     try:
-        limit = min(max(int(request.args.get("limit", 100)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
     except ValueError as exc:
         raise ValidationFailed("limit and offset must be integers") from exc
+    if not 1 <= limit <= 500 or offset < 0:
+        raise ValidationFailed("limit must be between 1 and 500 and offset at least 0")
     status = request.args.get("status")
     if status and status not in ("queued", "processing", "ready", "failed"):
         raise ValidationFailed("status must be one of queued, processing, ready, failed")
