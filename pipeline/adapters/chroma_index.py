@@ -1,0 +1,418 @@
+"""Chroma vector index in generations: one writer builds generation N+1 beside N, readers follow CURRENT.
+
+Layout under the root directory:
+    gen-000007/      a complete Chroma persistent directory (never written once published)
+    CURRENT          the name of the published generation (replaced atomically)
+    writer.lock      flock-ed by the single writer (the lock object is injectable)
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+from pipeline.domain.errors import TransientError
+from pipeline.ports import Chunk, Hit
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "chunks"
+CURRENT = "CURRENT"
+PUBLISHED = "PUBLISHED"
+_GEN = re.compile(r"^gen-(\d{6,})$")
+_META_KEYS = ("org_id", "document_id", "page", "start", "end", "section", "filename")
+_MAX_BATCH = 5000
+
+
+class WriterLock(Protocol):
+    """An exclusive lease for the single index writer."""
+
+    def acquire(self, timeout_s: float | None = None) -> None:
+        """Block until held (TransientError after timeout_s)."""
+
+    def release(self) -> None:
+        """Give the lease back."""
+
+
+class FileWriterLock:
+    """WriterLock over fcntl.flock on a local file (exclusive across processes and threads)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = Path(path)
+        self._fd: int | None = None
+
+    def acquire(self, timeout_s: float | None = None) -> None:
+        """Block until the flock is held; TransientError after timeout_s."""
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._fd = fd
+                return
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() > deadline:
+                    os.close(fd)
+                    raise TransientError("index writer lock is held by another writer") from None
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        """Unlock and close."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _client(path: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False,
+                                                                             allow_reset=False))
+
+
+def _collection(client: Any, *, create: bool) -> Any:
+    if create:
+        # embedding_function=None: Chroma's default would try to download a model; we always pass vectors.
+        return client.get_or_create_collection(COLLECTION, embedding_function=None,
+                                               metadata={"hnsw:space": "cosine"})
+    return client.get_collection(COLLECTION, embedding_function=None)
+
+
+def _where(org_id: str, document_ids: Sequence[str] | None) -> dict[str, Any]:
+    """The organisation filter every read carries (+ optional document ids)."""
+    if not org_id:
+        raise ValueError("org_id is required for every index read")
+    if document_ids is None:
+        return {"org_id": org_id}
+    return {"$and": [{"org_id": org_id}, {"document_id": {"$in": list(document_ids)}}]}
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    meta = {"org_id": chunk.org_id, "document_id": chunk.document_id, "page": chunk.page,
+            "start": chunk.start, "end": chunk.end, "section": chunk.section,
+            "filename": str(chunk.metadata.get("filename", ""))}
+    context = chunk.metadata.get("context")
+    if context:
+        meta["context"] = str(context)
+    return meta
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    """A Chunk rebuilt from what Chroma stores."""
+    extra = {k: v for k, v in meta.items() if k not in _META_KEYS[:6]}
+    return Chunk(id=chunk_id, org_id=str(meta["org_id"]), document_id=str(meta["document_id"]),
+                 page=int(meta["page"]), start=int(meta["start"]), end=int(meta["end"]), text=text or "",
+                 section=str(meta.get("section") or ""), metadata=extra)
+
+
+def _hits(res: dict[str, Any], org_id: str) -> list[Hit]:
+    hits = []
+    for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                     res["distances"][0]):
+        chunk = chunk_from_record(cid, text, meta)
+        if chunk.org_id != org_id:  # defence in depth: the where filter already guarantees this
+            raise RuntimeError("index returned a chunk of another organisation")
+        hits.append(Hit(chunk=chunk, score=1.0 - float(dist)))
+    return hits
+
+
+class Generations:
+    """The generation directories under one root and the CURRENT pointer."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def current(self) -> str | None:
+        """Name of the published generation, or None before the first publish."""
+        try:
+            name = (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def numbers(self) -> list[int]:
+        """Numbers of every generation directory present (published or not), ascending."""
+        if not self.root.exists():
+            return []
+        return sorted(int(m.group(1)) for p in self.root.iterdir() if (m := _GEN.match(p.name)))
+
+    @staticmethod
+    def name(number: int) -> str:
+        """Directory name of generation number."""
+        return f"gen-{number:06d}"
+
+    def publish(self, name: str) -> None:
+        """Point CURRENT at name atomically (temp file + fsync + rename)."""
+        (self.root / name / PUBLISHED).write_text(f"{time.time():.3f}\n")
+        tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / CURRENT)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def published_at(self, number: int) -> float | None:
+        """When generation number was published (None when it never was)."""
+        try:
+            return float((self.root / self.name(number) / PUBLISHED).read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def prune(self, *, keep: int = 2, grace_s: float = 60.0) -> list[str]:
+        """Remove generations older than the last `keep`, once superseded for longer than grace_s."""
+        current = self.current()
+        nums = self.numbers()
+        cur = int(current.split("-")[1]) if current else None
+        published = [n for n in nums if cur is not None and n <= cur]
+        removed = []
+        now = time.time()
+        for n in published[:-keep] if keep else published:
+            successor = min((m for m in published if m > n), default=None)
+            superseded = self.published_at(successor) if successor is not None else None
+            if superseded is not None and now - superseded >= grace_s:
+                shutil.rmtree(self.root / self.name(n), ignore_errors=True)
+                removed.append(self.name(n))
+        return removed
+
+
+class ChromaIndexWriter:
+    """The single writer: under the lock, copies the current generation, applies changes, publishes.
+
+    Use as `with writer.batch() as w: w.upsert(...); w.delete_document(...)`; leaving the block publishes,
+    an exception discards the unpublished generation.
+    """
+
+    def __init__(self, root: Path, *, lock: WriterLock | None = None, keep: int = 2, grace_s: float = 60.0,
+                 lock_timeout_s: float | None = 600.0) -> None:
+        self.gens = Generations(Path(root))
+        self.gens.root.mkdir(parents=True, exist_ok=True)
+        self._lock = lock or FileWriterLock(self.gens.root / "writer.lock")
+        self._keep = keep
+        self._grace_s = grace_s
+        self._lock_timeout_s = lock_timeout_s
+        self._client: Any = None
+        self._collection: Any = None
+        self._name: str | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    def begin(self, *, fresh: bool = False) -> str:
+        """Take the lock and prepare generation N+1 (a copy of N, or empty when fresh); returns its name."""
+        self._lock.acquire(self._lock_timeout_s)
+        try:
+            current = self.gens.current()
+            number = max(self.gens.numbers(), default=0) + 1
+            name = self.gens.name(number)
+            target = self.gens.root / name
+            # Leftovers of a writer killed before publishing are never CURRENT: safe to clear.
+            shutil.rmtree(target, ignore_errors=True)
+            if current and not fresh:
+                shutil.copytree(self.gens.root / current, target,
+                                ignore=shutil.ignore_patterns(PUBLISHED))
+            else:
+                target.mkdir(parents=True)
+            self._client = _client(target)
+            self._collection = _collection(self._client, create=True)
+            self._name = name
+            log.info("index generation started", extra={"generation": name, "base": current})
+            return name
+        except BaseException:
+            self._close()
+            self._lock.release()
+            raise
+
+    def commit(self) -> str:
+        """Flush and close the new generation, publish it, prune old ones, release the lock."""
+        if self._name is None:
+            raise RuntimeError("commit without begin")
+        name = self._name
+        try:
+            self._close()
+            self.gens.publish(name)
+            removed = self.gens.prune(keep=self._keep, grace_s=self._grace_s)
+            log.info("index generation published", extra={"generation": name, "pruned": removed})
+            return name
+        finally:
+            self._name = None
+            self._lock.release()
+
+    def abort(self) -> None:
+        """Discard the unpublished generation and release the lock."""
+        name = self._name
+        self._close()
+        self._name = None
+        if name:
+            shutil.rmtree(self.gens.root / name, ignore_errors=True)
+        self._lock.release()
+
+    def batch(self) -> "_Batch":
+        """Context manager: begin, then commit on success or abort on error."""
+        return _Batch(self)
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._collection = None
+
+    def _require(self) -> Any:
+        if self._collection is None:
+            raise RuntimeError("writer used outside begin()/commit()")
+        return self._collection
+
+    # --- VectorIndex ---------------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Add or replace chunks with their vectors in the generation being written."""
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        col = self._require()
+        for i in range(0, len(chunks), _MAX_BATCH):
+            part = chunks[i:i + _MAX_BATCH]
+            col.upsert(ids=[c.id for c in part], embeddings=[list(v) for v in vectors[i:i + _MAX_BATCH]],
+                       documents=[c.text for c in part], metadatas=[_metadata(c) for c in part])
+
+    def delete_document(self, org_id: str, document_id: str) -> None:
+        """Remove every chunk of one document of one organisation."""
+        self._require().delete(where={"$and": [{"org_id": org_id}, {"document_id": document_id}]})
+
+    def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
+              document_ids: Sequence[str] | None = None) -> list[Hit]:
+        """Nearest chunks of the organisation in the generation being written."""
+        col = self._require()
+        res = col.query(query_embeddings=[list(vector)], n_results=top_k, where=_where(org_id, document_ids),
+                        include=["documents", "metadatas", "distances"])
+        return _hits(res, org_id)
+
+
+class _Batch:
+    def __init__(self, writer: ChromaIndexWriter) -> None:
+        self._w = writer
+        self.generation: str | None = None
+
+    def __enter__(self) -> ChromaIndexWriter:
+        self._w.begin()
+        return self._w
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.generation = self._w.commit()
+        else:
+            self._w.abort()
+
+
+class ChromaIndexReader:
+    """Query side: opens the published generation only, switches when CURRENT changes."""
+
+    def __init__(self, root: Path, *, check_interval_s: float = 0.0, retire_after_s: float = 30.0) -> None:
+        self.gens = Generations(Path(root))
+        self._check_interval_s = check_interval_s
+        self._retire_after_s = retire_after_s
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._checked_at = 0.0
+        self._name: str | None = None
+        self._client: Any = None
+        self._collection: Any = None
+        self._retired: list[tuple[float, Any]] = []
+
+    @property
+    def generation(self) -> str | None:
+        """Name of the generation being served (after refreshing)."""
+        self._refresh()
+        return self._name
+
+    def _refresh(self) -> Any:
+        now = time.monotonic()
+        if self._collection is not None and now - self._checked_at < self._check_interval_s:
+            return self._collection
+        try:
+            st = os.stat(self.gens.root / CURRENT)
+            stamp = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        self._checked_at = now
+        if stamp == self._stamp and self._collection is not None:
+            return self._collection
+        with self._lock:
+            if stamp == self._stamp and self._collection is not None:
+                return self._collection
+            name = self.gens.current()
+            if name is None:
+                self._stamp = stamp
+                return None
+            if name != self._name:
+                client = _client(self.gens.root / name)
+                collection = _collection(client, create=False)
+                if self._client is not None:
+                    # In-flight queries may still use the old client: close it only after a while.
+                    self._retired.append((now, self._client))
+                self._client, self._collection, self._name = client, collection, name
+                log.info("index reader switched generation", extra={"generation": name})
+            self._stamp = stamp
+            keep = []
+            for when, old in self._retired:
+                if now - when >= self._retire_after_s:
+                    old.close()
+                else:
+                    keep.append((when, old))
+            self._retired = keep
+            return self._collection
+
+    def collection(self) -> Any:
+        """The current Chroma collection (None before anything is published); for the retriever."""
+        return self._refresh()
+
+    def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
+              document_ids: Sequence[str] | None = None) -> list[Hit]:
+        """Nearest chunks of the organisation (optionally within some of its documents)."""
+        where = _where(org_id, document_ids)
+        col = self._refresh()
+        if col is None or top_k <= 0 or (document_ids is not None and not document_ids):
+            return []
+        res = col.query(query_embeddings=[list(vector)], n_results=top_k, where=where,
+                        include=["documents", "metadatas", "distances"])
+        return _hits(res, org_id)
+
+    def chunks(self, org_id: str, document_ids: Sequence[str] | None = None) -> list[Chunk]:
+        """Every chunk of the organisation (optionally within some documents), for lexical ranking."""
+        where = _where(org_id, document_ids)
+        col = self._refresh()
+        if col is None or (document_ids is not None and not document_ids):
+            return []
+        res = col.get(where=where, include=["documents", "metadatas"])
+        out = [chunk_from_record(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
+        if any(c.org_id != org_id for c in out):
+            raise RuntimeError("index returned a chunk of another organisation")
+        return out
+
+    def delete_document(self, org_id: str, document_id: str) -> None:
+        """Readers never write: deletions go through the index job."""
+        raise PermissionError("the index reader is read-only; delete through the index writer")
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Readers never write: upserts go through the index job."""
+        raise PermissionError("the index reader is read-only; write through the index writer")
+
+    def close(self) -> None:
+        """Release every open generation."""
+        with self._lock:
+            for _, old in self._retired:
+                old.close()
+            self._retired = []
+            if self._client is not None:
+                self._client.close()
+            self._client = self._collection = self._name = None
+            self._stamp = None
