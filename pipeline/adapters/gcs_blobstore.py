@@ -14,6 +14,7 @@ from pipeline.domain.errors import NotFound, TransientError, ValidationFailed
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^sha256/([0-9a-f]{2})/([0-9a-f]{64})$")
+_STAGING = re.compile(r"^uploads/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CHUNK = 1024 * 1024
 
 
@@ -28,6 +29,19 @@ def hash_of_key(key: str) -> str | None:
     """The SHA-256 a well-formed object name claims, or None for any other name."""
     m = _KEY.match(key or "")
     return m.group(2) if m and m.group(1) == m.group(2)[:2] else None
+
+
+def staging_key(document_id: str) -> str:
+    """Where a signed-URL upload lands before it is verified: named by the server's document id."""
+    key = f"uploads/{document_id}"
+    if not _STAGING.match(key):
+        raise ValidationFailed("document id must be a UUID")
+    return key
+
+
+def is_staging_key(key: str) -> bool:
+    """Whether key names a not-yet-verified upload."""
+    return bool(_STAGING.match(key or ""))
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,7 @@ class GcsBlobStore:
         return cls(storage.Client(project=settings.gcp_project), settings.gcs_bucket)
 
     def _check_key(self, key: str) -> str:
-        if hash_of_key(key) is None:
+        if hash_of_key(key) is None and not is_staging_key(key):
             raise ValidationFailed(f"invalid blob key {key!r}")
         return key
 
@@ -150,8 +164,12 @@ class GcsBlobStore:
 
     def signed_upload_url(self, key: str, content_type: str, size: int, *,
                           now: datetime | None = None) -> SignedUpload:
-        """A V4 signed PUT URL for exactly this object, content type and at most `size` bytes."""
-        self._check_key(key)
+        """A V4 signed PUT URL for one staging object, this content type and at most `size` bytes.
+
+        Content-addressed objects are shared by every document with those bytes, so clients never get to write them.
+        """
+        if not is_staging_key(key):
+            raise ValidationFailed("signed uploads go to a staging object (uploads/<document id>)")
         if size <= 0:
             raise ValidationFailed("size must be positive")
         now = now or datetime.now(timezone.utc)

@@ -121,3 +121,114 @@ def pg_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class FakeCloudRun:
+    """A loopback Cloud Run Admin API: `jobs/<job>:run` returns a long-running operation and runs the job's
+    command once per task as a subprocess, with the environment Cloud Run gives a task."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str], project: str = "atlas-test",
+                 region: str = "europe-west1") -> None:
+        self.commands = commands
+        self.env = env
+        self.project = project
+        self.region = region
+        self.executions: list[dict] = []
+        self.fail_next: list[int] = []  # HTTP statuses to answer instead of running
+        self._server = None
+
+    def start(self) -> str:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+                return None
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                status, reply = fake.handle(self.path, body)
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def handle(self, path: str, body: dict) -> tuple[int, dict]:
+        import os
+        import re
+        import sys
+
+        m = re.fullmatch(r"/v2/projects/([^/]+)/locations/([^/]+)/jobs/([^/:]+):run", path.split("?")[0])
+        if not m:
+            return 404, {"error": {"code": 404, "message": f"no route {path}", "status": "NOT_FOUND"}}
+        if self.fail_next:
+            code = self.fail_next.pop(0)
+            return code, {"error": {"code": code, "message": "injected failure",
+                                    "status": {503: "UNAVAILABLE", 400: "INVALID_ARGUMENT"}.get(code, "UNKNOWN")}}
+        project, region, job = m.groups()
+        if job not in self.commands:
+            return 404, {"error": {"code": 404, "message": f"job {job} not found", "status": "NOT_FOUND"}}
+        overrides = body.get("overrides") or {}
+        args = [a for c in overrides.get("containerOverrides") or [] for a in c.get("args") or []]
+        count = int(overrides.get("taskCount") or 1)
+        exec_id = f"{job}-{uuid.uuid4().hex[:5]}"
+        name = f"projects/{project}/locations/{region}/jobs/{job}/executions/{exec_id}"
+        procs = []
+        for index in range(count):
+            env = {**os.environ, **self.env, "CLOUD_RUN_JOB": job, "CLOUD_RUN_EXECUTION": exec_id,
+                   "CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": str(count),
+                   "CLOUD_RUN_TASK_ATTEMPT": "0"}
+            procs.append(subprocess.Popen(self.commands[job] + args, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT))
+        self.executions.append({"name": name, "job": job, "args": args, "task_count": count, "procs": procs})
+        return 200, {"name": f"projects/{project}/locations/{region}/operations/{uuid.uuid4()}",
+                     "metadata": {"@type": "type.googleapis.com/google.cloud.run.v2.Execution", "name": name,
+                                  "job": job, "taskCount": count},
+                     "done": False}
+
+    def wait(self, execution: dict, timeout_s: float = 120.0) -> list[tuple[int, str]]:
+        """Exit codes and output of each task of an execution."""
+        out = []
+        for p in execution["procs"]:
+            stdout, _ = p.communicate(timeout=timeout_s)
+            out.append((p.returncode, stdout.decode(errors="replace")))
+        return out
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+        for ex in self.executions:
+            for p in ex["procs"]:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
+
+
+@pytest.fixture()
+def fake_cloud_run():  # type: ignore[no-untyped-def]
+    """Start a FakeCloudRun: call with (commands, env); yields a factory returning (fake, JobsClient)."""
+    started: list[FakeCloudRun] = []
+
+    def make(commands: dict[str, list[str]], env: dict[str, str]):  # type: ignore[no-untyped-def]
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import run_v2
+
+        fake = FakeCloudRun(commands, env)
+        endpoint = fake.start()
+        started.append(fake)
+        client = run_v2.JobsClient(transport="rest", credentials=AnonymousCredentials(),
+                                   client_options={"api_endpoint": endpoint})
+        return fake, client
+
+    yield make
+    for f in started:
+        f.stop()

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from pipeline.adapters.gcs_blobstore import GcsBlobStore, hash_of_key, key_for_hash
+from pipeline.adapters.gcs_blobstore import GcsBlobStore, hash_of_key, key_for_hash, staging_key
 from pipeline.domain.errors import NotFound, ValidationFailed
 
 
@@ -95,8 +95,7 @@ def test_check_fails_for_a_missing_bucket(gcs_bucket) -> None:  # type: ignore[n
 
 
 def test_signed_upload_url_is_v4_put_for_that_object_and_expires(store) -> None:  # type: ignore[no-untyped-def]
-    digest = hashlib.sha256(b"x").hexdigest()
-    key = key_for_hash(digest)
+    key = staging_key("0b7c5a1e-2f4d-4c6b-9a8e-1d2c3b4a5f60")
     now = datetime(2030, 1, 1, tzinfo=timezone.utc)
     signed = store.signed_upload_url(key, "application/pdf", 1234, now=now)
     url = urlparse(signed.url)
@@ -111,6 +110,13 @@ def test_signed_upload_url_is_v4_put_for_that_object_and_expires(store) -> None:
     assert signed.method == "PUT"
     assert signed.headers == {"Content-Type": "application/pdf", "x-goog-content-length-range": "0,1234"}
     assert signed.expires_at == now + timedelta(minutes=15)
+
+
+def test_content_addressed_objects_are_never_signed_for_clients(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationFailed):
+        store.signed_upload_url(key_for_hash("a" * 64), "application/pdf", 10)
+    with pytest.raises(ValidationFailed):
+        staging_key("../lease.pdf")
 
 
 def test_key_helpers_round_trip() -> None:
