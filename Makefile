@@ -37,8 +37,8 @@ run: setup
 	$(BIN)/atlas migrate
 	$(BIN)/atlas serve --dev-key
 
-## test: set up and run every test
-test: setup
+## test: set up and run every test (tools: checkov in its own venv, see mk/tf.mk)
+test: setup tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 ## bench: performance goals (JSON + markdown into bench/results/)
