@@ -16,6 +16,11 @@ _TERMS: dict[str, float] = {
     r"\bbail\b|\bpreneur\b|\bbailleur\b|\bmieter\b|\bvermieter\b|\barrendatario\b": 2.0,
 }
 _PATTERNS = [(re.compile(p, re.IGNORECASE), w) for p, w in _TERMS.items()]
+_PARTIES = re.compile(r"\b(landlord|tenant|lessor|lessee|sublandlord|subtenant)s?\b", re.IGNORECASE)
+# Vocabulary of documents that mention leases without being one (sales, NDAs, loans, employment).
+_OTHER = re.compile(r"\b(purchaser|buyer|seller|vendor|escrow|disclosing party|receiving party|confidential "
+                    r"information|non-?disclosure|borrower|lender|employer|employee|licensor|licensee)s?\b",
+                    re.IGNORECASE)
 _SAMPLE_CHARS = 100_000
 _THRESHOLD = 0.5
 
@@ -29,6 +34,9 @@ def lease_score(text: str) -> float:
     density = sum(min(n, 50) * w for n, w in hits) / words * 100
     # Needs both several different lease terms and a reasonable density of them.
     raw = 0.6 * min(1.0, distinct / 14.0) + 0.4 * min(1.0, density / 8.0)
+    # Another kind of contract whose own parties outnumber landlords and tenants is not a lease.
+    parties, others = len(_PARTIES.findall(sample)), len(_OTHER.findall(sample))
+    raw -= 0.6 * min(1.0, others / max(1, parties) / 2)
     return round(1 / (1 + math.exp(-10 * (raw - 0.45))), 3)
 
 

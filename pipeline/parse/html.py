@@ -26,7 +26,7 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "head", 
 _BLOCK = frozenset({"address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details",
                     "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
                     "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main", "menu",
-                    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+                    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot",
                     "thead", "tr", "ul", "page", "textarea", "option"})
 _CELL = frozenset({"td", "th"})
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
@@ -35,7 +35,8 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 _OPTIONAL_END = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody", "tfoot",
                            "colgroup", "caption", "rb", "rt", "rp", "optgroup", "html", "body", "head"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t\r\f\v]+")
+_SPACES = re.compile(r"[ \r\f\v]+")
+_TABS = re.compile(r" *\t[ \t]*")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _CHECK_EVERY = 2000
 
@@ -132,7 +133,7 @@ def visible_text(markup: str, deadline: Deadline | None = None, max_chars: int =
 def normalise_layout(text: str) -> str:
     """Collapse runs of spaces, trim lines and squeeze blank lines (words and their order untouched)."""
     text = text.replace("\u00a0", " ")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_TABS.sub("\t", _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
