@@ -12,11 +12,58 @@ from pipeline.legacy import ledger, records, sharing
 from pipeline.legacy import tables as lt
 
 
-@pytest.fixture()
-def engine(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
+PG_ADMIN_URL = "postgresql+pg8000://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="module")
+def postgres_url():  # type: ignore[no-untyped-def]
+    """A fresh Postgres database for this module; skipped with the reason when the server is absent."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # a developer machine may have no Postgres
+        admin.dispose()
+        pytest.skip(f"Postgres not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
+    name = f"atlas_legacy_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request, tmp_path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
+    else:
+        eng = make_engine(request.getfixturevalue("postgres_url"), pool_size=2)
+        with eng.begin() as conn:  # module-scoped database: start each test from an empty schema
+            from sqlalchemy import text
+
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     migrate(eng)
-    return eng
+    yield eng
+    eng.dispose()
+
+
+def test_migrations_match_the_table_definitions(engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from pipeline.adapters.sql_tables import metadata
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
 
 
 def _register(engine, user_id: str, sharing_type: str = "private", emails=()):  # type: ignore[no-untyped-def]
@@ -74,11 +121,10 @@ def test_tampering_is_detected(engine, tamper: str) -> None:
     assert res.block_number == (len(all_rows) if tamper == "delete_last" else 2)
 
 
-def test_audit_verify_cli_passes_then_fails_after_an_edit(engine, tmp_path, monkeypatch) -> None:
+def test_audit_verify_cli_passes_then_fails_after_an_edit(engine, monkeypatch) -> None:
     from pipeline.legacy.cli import audit
 
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     doc = _register(engine, "alice", "firm")
     _register(engine, "bob")
     runner = CliRunner()
