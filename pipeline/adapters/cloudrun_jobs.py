@@ -49,7 +49,7 @@ class CloudRunJobs:
             container_overrides=[RunJobRequest.Overrides.ContainerOverride(args=list(args))], task_count=count))
         try:
             operation = self.client.run_job(request=request, timeout=self.timeout_s)
-        except (gexc.InvalidArgument, gexc.FailedPrecondition, gexc.OutOfRange) as exc:
+        except gexc.BadRequest as exc:  # 400s: InvalidArgument, FailedPrecondition, OutOfRange
             raise PermanentError(f"cloud run refused to start {job}: {exc.message}") from exc
         except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
             # NotFound/PermissionDenied included: a deploy in progress or an IAM fix makes them pass; the
