@@ -214,11 +214,13 @@ class ChromaIndexWriter:
         self._lock.acquire(self._lock_timeout_s)
         try:
             current = self.gens.current()
-            number = max(self.gens.numbers(), default=0) + 1
-            name = self.gens.name(number)
+            cur = int(current.split("-")[1]) if current else 0
+            # Leftovers of a writer killed before publishing are newer than CURRENT: safe to clear.
+            for n in self.gens.numbers():
+                if n > cur:
+                    shutil.rmtree(self.gens.root / self.gens.name(n), ignore_errors=True)
+            name = self.gens.name(cur + 1)
             target = self.gens.root / name
-            # Leftovers of a writer killed before publishing are never CURRENT: safe to clear.
-            shutil.rmtree(target, ignore_errors=True)
             if current and not fresh:
                 shutil.copytree(self.gens.root / current, target,
                                 ignore=shutil.ignore_patterns(PUBLISHED))
@@ -258,9 +260,9 @@ class ChromaIndexWriter:
             shutil.rmtree(self.gens.root / name, ignore_errors=True)
         self._lock.release()
 
-    def batch(self) -> "_Batch":
-        """Context manager: begin, then commit on success or abort on error."""
-        return _Batch(self)
+    def batch(self, *, fresh: bool = False) -> "_Batch":
+        """Context manager: begin (from a copy, or empty when fresh), then commit on success or abort."""
+        return _Batch(self, fresh=fresh)
 
     def _close(self) -> None:
         if self._client is not None:
@@ -298,12 +300,13 @@ class ChromaIndexWriter:
 
 
 class _Batch:
-    def __init__(self, writer: ChromaIndexWriter) -> None:
+    def __init__(self, writer: ChromaIndexWriter, *, fresh: bool = False) -> None:
         self._w = writer
+        self._fresh = fresh
         self.generation: str | None = None
 
     def __enter__(self) -> ChromaIndexWriter:
-        self._w.begin()
+        self._w.begin(fresh=self._fresh)
         return self._w
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
