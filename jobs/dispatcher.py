@@ -70,9 +70,10 @@ def handle_event(event: Event, deps: Dispatch, *, dead_letter: bool = False) -> 
         log.info("duplicate delivery ignored", extra=ctx)
         return None
     if event.type == DOCUMENT_UPLOADED:
-        job = deps.extract_job
+        job, args = deps.extract_job, [doc_id]
     elif event.type in (EXTRACTION_COMPLETED, DOCUMENT_DELETED):
-        job = deps.index_job
+        action = "delete" if event.type == DOCUMENT_DELETED else "index"
+        job, args = deps.index_job, [f"{action}:{event.org_id}:{doc_id}"]
     else:  # index.updated: readers pick new generations up themselves
         log.info("nothing to dispatch", extra=ctx)
         deps.queue.mark_processed(consumer, event.id)
@@ -80,7 +81,7 @@ def handle_event(event: Event, deps: Dispatch, *, dead_letter: bool = False) -> 
     if not doc_id:
         raise Malformed(f"{event.type} without a document_id")
     try:
-        execution = deps.run_job(job, [doc_id])
+        execution = deps.run_job(job, args)
     except PermanentError as exc:
         if event.type == DOCUMENT_UPLOADED:  # never leave the document queued forever
             deps.fail_document(doc_id, f"processing could not be started: {exc.message[:200]}")

@@ -76,8 +76,11 @@ def test_uploaded_event_starts_one_extract_execution_and_duplicates_are_acked(re
 
 
 def test_extraction_completed_starts_the_index_job(rec: Recorder) -> None:
-    dispatcher.dispatch(event_ce(extraction_completed("org", DOC, 1), ))
-    assert rec.runs == [("atlas-index", [DOC])]
+    from pipeline.domain.events import document_deleted
+
+    dispatcher.dispatch(event_ce(extraction_completed("org", DOC, 1)))
+    dispatcher.dispatch(event_ce(document_deleted("org", DOC)))
+    assert rec.runs == [("atlas-index", [f"index:org:{DOC}"]), ("atlas-index", [f"delete:org:{DOC}"])]
 
 
 def test_index_updated_is_acknowledged_without_a_job(rec: Recorder) -> None:

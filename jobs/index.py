@@ -1,0 +1,9 @@
+"""`python -m jobs.index index:<org>:<doc> …`: the single index writer's process entry."""
+from __future__ import annotations
+
+import sys
+
+from jobs.index_job import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Index job: the single writer applies index changes for the given documents under an exclusive lease."""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from typing import Any, Sequence
+
+from jobs.task import JobSettings, load_job_settings
+from pipeline.domain.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+
+def parse_targets(args: Sequence[str]) -> list[Any]:
+    """`index:<org>:<doc>` / `delete:<org>:<doc>` arguments → index targets (ValueError when malformed)."""
+    from pipeline.usecases.index import IndexTarget
+
+    out = []
+    for arg in args:
+        action, _, rest = arg.partition(":")
+        org_id, _, doc_id = rest.partition(":")
+        if action not in ("index", "delete") or not org_id or not doc_id:
+            raise ValueError(f"index job argument {arg!r} is not index:<org>:<doc> or delete:<org>:<doc>")
+        out.append(IndexTarget(org_id, doc_id, delete=action == "delete"))
+    return out
+
+
+def index_writer(svc: Any) -> Any:
+    """The Chroma generation writer under the database's lease (advisory lock on Postgres, else a file lock)."""
+    from pipeline.adapters.chroma_index import ChromaIndexWriter
+    from pipeline.adapters.cloudsql_lock import writer_lock
+
+    root = svc.settings.chroma_path
+    return ChromaIndexWriter(root, lock=writer_lock(svc.engine, root))
+
+
+def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: Any = None) -> str | None:
+    """Apply the changes named by args as one new generation; returns its name."""
+    from pipeline.adapters.minilm_embedder import MiniLMEmbedder
+    from pipeline.usecases.extract import load_parsed
+    from pipeline.usecases.index import index_documents
+
+    targets = parse_targets(args)
+    if not targets:
+        return None
+    return index_documents(
+        targets, uow_factory=svc.uow_factory,
+        load_parsed=functools.partial(load_parsed, blobs=svc.blobs, parse=svc.parse),
+        embedder=embedder or svc.lazy("embedder", MiniLMEmbedder),
+        index_writer=writer or index_writer(svc))
+
+
+def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = None, svc: Any = None) -> int:
+    """Entry point: exit 0 when published (or nothing to do), 1 to have Cloud Run retry, 2 on bad arguments."""
+    from pipeline.logging_setup import configure_logging
+
+    settings = settings or load_job_settings()
+    configure_logging(settings.log_level)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parse_targets(args)
+    except ValueError as exc:
+        log.error("bad index job arguments", extra={"reason": str(exc)})
+        return 2
+    if svc is None:
+        from pipeline.bootstrap import build
+
+        svc = build(settings)
+    try:
+        generation = run_index(args, svc=svc)
+    except TransientError:
+        log.exception("index job will be retried", extra={"execution": settings.execution})
+        return 1
+    log.info("index job done", extra={"generation": generation, "execution": settings.execution,
+                                      "targets": len(args)})
+    return 0
