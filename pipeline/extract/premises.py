@@ -65,12 +65,16 @@ def extract_suite(dt: DocText, near: int | None) -> Hit | None:
     for m in _SUITE_RE.finditer(dt.text):
         if m.group(1).lower() == "office" and not re.search(r"\d", m.group(2)):
             continue
+        if "\n" in dt.raw[m.start():m.end()]:
+            continue  # a label and a number on different lines ('Space\n150') are not a suite
         score = _context_score(dt, m.start(), m.end())
         if score <= 0:
             continue
         dist = abs(m.start() - near) if near is not None else 10_000
         if dist < 300:
             score = max(score, 0.85)
+        elif score < 0.8:
+            continue  # far from the premises and without premises wording: a notice or other address
         hit = Hit(m.group(2), m.start(), m.end(), score)
         if best is None or hit.score > best.score + 0.05:
             best = hit
