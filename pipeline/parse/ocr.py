@@ -166,7 +166,11 @@ def ocr_image(image: Image.Image, *, dpi: int, points_per_px: float, limits: Par
     if _good_enough(best):
         return best
     rotation = _osd_rotation(image, base, dpi, deadline)
-    candidates = [rotation] if rotation else ([] if rotation == 0 else [90, 180, 270])
+    if rotation == 0 and best.words < _MIN_WORDS:
+        return best
+    # OSD's advice first; if that still reads poorly (OSD is often unsure on sparse pages), the other turns.
+    candidates = [rotation] if rotation else []
+    candidates += [angle for angle in (180, 90, 270) if angle not in candidates]
     for angle in candidates:
         attempt = _recognise(_rotated(image, angle), angle, points_per_px, args, deadline, size)
         if _score(attempt) > _score(best):

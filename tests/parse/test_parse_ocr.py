@@ -34,17 +34,20 @@ def test_scanned_page_is_ocred_with_boxes_in_points(make):
     assert 60 <= first.bbox[0] <= 85 and 60 <= first.bbox[1] <= 90
 
 
-@pytest.mark.parametrize("rotate", [90, 270])
+@pytest.mark.parametrize("rotate", [90, 180, 270])
 def test_rotated_scan_is_fixed(rotate, make):
     doc = parse_document(make.scanned_pdf([make.image(make.lease_lines, rotate=rotate)]))
     page = doc.page(1)
     _assert_reads_lease(page.text)
-    # Page is landscape (792 x 612); boxes must be in its coordinates, and text runs top-to-bottom.
-    assert (page.width, page.height) == (792.0, 612.0)
+    width, height = (612.0, 792.0) if rotate == 180 else (792.0, 612.0)
+    assert (page.width, page.height) == (width, height)
     first = page.boxes[0]
     left, top, right, bottom = first.bbox
-    assert 0 <= left < right <= 792 and 0 <= top < bottom <= 612
-    assert bottom - top > right - left  # a sideways word is taller than wide
+    assert 0 <= left < right <= width and 0 <= top < bottom <= height
+    if rotate != 180:
+        assert bottom - top > right - left  # a sideways word is taller than wide
+    else:
+        assert top > height / 2  # the first line of an upside-down page sits near the bottom
 
 
 def test_mixed_document_page_by_page(make):
