@@ -1,0 +1,16 @@
+"""WSGI entry for gunicorn (`gunicorn 'api.wsgi:create()'`): the app is built when gunicorn calls the factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create() -> Flask:
+    """Settings from the environment, JSON logs, production checks, then the app (no migrations at start-up)."""
+    from api.app import create_app
+    from pipeline.logging_setup import configure_logging
+    from pipeline.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    settings.check_production()
+    return create_app(settings=settings)
