@@ -135,6 +135,7 @@ class FakeCloudRun:
         self.region = region
         self.executions: list[dict] = []
         self.fail_next: list[int] = []  # HTTP statuses to answer instead of running
+        self.endpoint = ""
         self._server = None
 
     def start(self) -> str:
@@ -213,22 +214,34 @@ class FakeCloudRun:
                     p.wait(5)
 
 
-@pytest.fixture()
-def fake_cloud_run():  # type: ignore[no-untyped-def]
-    """Start a FakeCloudRun: call with (commands, env); yields a factory returning (fake, JobsClient)."""
-    started: list[FakeCloudRun] = []
-
+def _cloud_run_factory(started: list[FakeCloudRun]):  # type: ignore[no-untyped-def]
     def make(commands: dict[str, list[str]], env: dict[str, str]):  # type: ignore[no-untyped-def]
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import run_v2
 
         fake = FakeCloudRun(commands, env)
-        endpoint = fake.start()
+        fake.endpoint = fake.start()
         started.append(fake)
         client = run_v2.JobsClient(transport="rest", credentials=AnonymousCredentials(),
-                                   client_options={"api_endpoint": endpoint})
+                                   client_options={"api_endpoint": fake.endpoint})
         return fake, client
 
-    yield make
+    return make
+
+
+@pytest.fixture()
+def fake_cloud_run():  # type: ignore[no-untyped-def]
+    """Factory (commands, env) -> (FakeCloudRun, real JobsClient on REST pointed at it); stopped after the test."""
+    started: list[FakeCloudRun] = []
+    yield _cloud_run_factory(started)
+    for f in started:
+        f.stop()
+
+
+@pytest.fixture(scope="module")
+def module_fake_cloud_run():  # type: ignore[no-untyped-def]
+    """The same factory, living for a whole test module (the end-to-end flow)."""
+    started: list[FakeCloudRun] = []
+    yield _cloud_run_factory(started)
     for f in started:
         f.stop()
