@@ -22,7 +22,11 @@ def verify_cmd(org_name: str | None) -> None:
     from pipeline.legacy.ledger import ledger_orgs, verify
     from pipeline.settings import load_settings
 
+    from sqlalchemy import inspect
+
     engine = make_engine(load_settings().sqlalchemy_url)
+    if not inspect(engine).has_table("blockchain_activities"):
+        raise click.ClickException("the database has no activity ledger; run `atlas migrate` first")
     broken = 0
     with engine.connect() as conn:
         names = {r.id: r.name for r in conn.execute(select(t.organisations.c.id, t.organisations.c.name))}
