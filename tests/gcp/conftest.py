@@ -51,6 +51,22 @@ def gcs_bucket(gcs_emulator: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def signing_credentials():  # type: ignore[no-untyped-def]
+    """A service-account credential with a freshly generated RSA key (V4 signing without Google)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.oauth2 import service_account
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    info = {"type": "service_account", "project_id": "atlas-test", "private_key_id": "k1", "private_key": pem,
+            "client_email": "atlas-api@atlas-test.iam.gserviceaccount.com", "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token"}
+    return service_account.Credentials.from_service_account_info(info)
+
+
+@pytest.fixture(scope="session")
 def pubsub_emulator_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real Pub/Sub emulator jar on a free port; skips with the reason when Java or the jar is missing."""
     java = shutil.which("java")

@@ -11,25 +11,10 @@ from pipeline.adapters.gcs_blobstore import GcsBlobStore, hash_of_key, key_for_h
 from pipeline.domain.errors import NotFound, ValidationFailed
 
 
-def service_account_credentials():  # type: ignore[no-untyped-def]
-    """A service-account credential with a fresh RSA key (never leaves the test)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from google.oauth2 import service_account
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    info = {"type": "service_account", "project_id": "atlas-test", "private_key_id": "k1", "private_key": pem,
-            "client_email": "atlas-api@atlas-test.iam.gserviceaccount.com", "client_id": "1",
-            "token_uri": "https://oauth2.googleapis.com/token"}
-    return service_account.Credentials.from_service_account_info(info)
-
-
 @pytest.fixture()
-def store(gcs_bucket):  # type: ignore[no-untyped-def]
+def store(gcs_bucket, signing_credentials):  # type: ignore[no-untyped-def]
     client, name = gcs_bucket
-    return GcsBlobStore(client, name, signing_credentials=service_account_credentials())
+    return GcsBlobStore(client, name, signing_credentials=signing_credentials)
 
 
 def test_put_names_object_by_sha256_and_get_returns_the_bytes(store) -> None:  # type: ignore[no-untyped-def]
