@@ -99,7 +99,8 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
     page = pdf[number - 1]
     try:
         width, height = page.get_size()
-        left, _bottom, _right, top = page.get_bbox()
+        left, bottom, right, top = page.get_bbox()
+        rotation = page.get_rotation() % 360
         textpage = page.get_textpage()
         try:
             text = textpage.get_text_range()
@@ -108,6 +109,8 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
             if len(text) != count:
                 text, index_map = _char_index_map(textpage, count)
             boxes = _word_boxes(textpage, text, index_map, left, top)
+            if rotation in (90, 180, 270):
+                boxes = [Box(b.start, b.end, _turn(b.bbox, rotation, right - left, top - bottom)) for b in boxes]
         finally:
             textpage.close()
         usable = len(_ALNUM.findall(text)) >= _MIN_USABLE_CHARS
@@ -116,6 +119,17 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
         return _PageRead(text, boxes, width, height, needs_ocr)
     finally:
         page.close()
+
+
+def _turn(bbox: tuple[float, float, float, float], rotation: int, width: float,
+          height: float) -> tuple[float, float, float, float]:
+    """Map a top-left-origin box on the unrotated page (width x height) onto the page as displayed (/Rotate)."""
+    x0, y0, x1, y1 = bbox
+    if rotation == 90:
+        return height - y1, x0, height - y0, x1
+    if rotation == 180:
+        return width - x1, height - y1, width - x0, height - y0
+    return y0, width - x1, y1, width - x0
 
 
 def _word_boxes(textpage: pdfium.PdfTextPage, text: str, index_map: list[int] | None,

@@ -103,3 +103,26 @@ def test_progress_is_reported(make):
     events = []
     parse_document(make.text_pdf([make.lease_lines]), progress=lambda stage, detail: events.append((stage, detail)))
     assert events and events[0][0] == "parse"
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotated_page_boxes_are_in_displayed_coordinates(make, rotation):
+    import io
+
+    pdf = pdfium.PdfDocument(make.text_pdf([["Rent first line"]]))
+    pdf[0].set_rotation(rotation)
+    buf = io.BytesIO()
+    pdf.save(buf)
+    page = parse_document(buf.getvalue()).page(1)
+    width, height = (612.0, 792.0) if rotation == 180 else (792.0, 612.0)
+    assert (page.width, page.height) == (width, height)
+    box = next(b for b in page.boxes if page.text[b.start:b.end] == "Rent")
+    left, top, right, bottom = box.bbox
+    assert 0 <= left < right <= width and 0 <= top < bottom <= height
+    # Unrotated, "Rent" sits 72 pt from the left edge and ~52 pt below the top.
+    if rotation == 90:
+        assert right == pytest.approx(width - 44, abs=6) and top == pytest.approx(72, abs=2)
+    elif rotation == 180:
+        assert right == pytest.approx(width - 72, abs=2) and bottom == pytest.approx(height - 44, abs=6)
+    else:
+        assert left == pytest.approx(44, abs=6) and bottom == pytest.approx(height - 72, abs=2)
