@@ -23,5 +23,5 @@ tf-fmt:
 
 ## tf-check: terraform fmt, python-hcl2 structural + contract tests, checkov
 tf-check: setup tools tf-fmt
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/infra
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/infra -k "not checkov_has_no_failed and not fmt_is_clean"
 	$(TOOLS_BIN)/checkov -d terraform --config-file terraform/.checkov.yaml
