@@ -61,7 +61,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(pg_database: str, gcs_emulator: str, pubsub_emulator_host: str, module_fake_cloud_run,
           tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    leases = [DEVSET / "D034.txt", DEVSET / "D035.txt"]
+    leases = [DEVSET / "D034.txt", DEVSET / "D035.txt", DEVSET / "D036.txt"]
     if not all(p.exists() for p in leases):
         pytest.skip(f"devset text leases missing under {DEVSET}")
     from google.cloud import pubsub_v1
@@ -96,6 +96,8 @@ def stack(pg_database: str, gcs_emulator: str, pubsub_emulator_host: str, module
                 "topic": f"projects/{PROJECT}/topics/{prefix}-{suffix}", "ack_deadline_seconds": 30,
                 "dead_letter_policy": DeadLetterPolicy(dead_letter_topic=f"projects/{PROJECT}/topics/{prefix}-dead-letter",
                                                        max_delivery_attempts=5)})
+        subscriber.create_subscription(name=f"projects/{PROJECT}/subscriptions/{prefix}-dead-letter-dispatch",
+                                       topic=f"projects/{PROJECT}/topics/{prefix}-dead-letter")
         org, api_key, _ = create_key("e2e-org", uow_factory=svc.uow_factory, pepper=settings.api_key_pepper)
         fake, jobs_client = module_fake_cloud_run(
             {"atlas-extract": [sys.executable, "-m", "jobs.extract"],
@@ -186,3 +188,22 @@ def test_a_task_killed_mid_document_is_rerun_to_exactly_one_version(stack: Stack
     assert code == 0, out
     doc, versions = stack.document(doc_id)
     assert (doc.status.value, versions) == ("ready", [1])
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_and_the_document_ends_failed(stack: Stack) -> None:
+    doc_id = _upload(stack, stack.leases[2])
+    started = len(stack.fake.executions)
+    stack.fake.fail_next = [503] * 5  # Cloud Run unavailable for every attempt
+    outcomes = []
+    for _ in range(5):
+        [msg] = stack.pull("document-uploaded")
+        assert msg.delivery_attempt == len(outcomes) + 1
+        outcomes.append(stack.deliver(msg, "document-uploaded"))
+    assert outcomes == ["nack"] * 5
+    assert stack.pull("document-uploaded", want=1, timeout_s=3) == []  # gone from the main subscription
+    [dead] = stack.pull("dead-letter")
+    assert dead.message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
+    assert stack.deliver(dead, "dead-letter") == "ack"
+    doc, versions = stack.document(doc_id)
+    assert (doc.status.value, doc.error_code, versions) == ("failed", "dispatch_failed", [])
+    assert len(stack.fake.executions) == started
