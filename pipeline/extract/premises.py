@@ -55,7 +55,7 @@ def extract_address(dt: DocText) -> Hit | None:
 
 _SUITE_RE = re.compile(r"\b(Suite|Unit|Apartment|Apt\.?|Space|Flat|Office)\s+(?:No\.?\s*)?"
                        r"((?=[A-Z0-9-]*\d)[A-Z0-9]{1,6}(?:-[A-Z0-9]{1,5})?)\b")
-_FLOOR_RE = re.compile(r"\b(?:(?:part|portion)\s+(?:of\s+)?(?:the\s+)?)?((?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|"
+_FLOOR_RE = re.compile(r"\b(?:(?:parts?|portions?)\s+(?:of\s+)?(?:the\s+)?)?((?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|"
                        r"sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|ground|top)\s+floor)\b", re.I)
 
 
@@ -80,11 +80,46 @@ def extract_suite(dt: DocText, near: int | None) -> Hit | None:
             best = hit
     if best is not None:
         return best
+    return _extract_floor(dt)
+
+
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+                  "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
+
+
+def floor_label(text: str) -> str:
+    """'part of the sixth floor' -> 'part 6th floor'; 'ground floor' stays as written."""
+    low = " ".join(text.lower().split())
+    part = "part " if re.match(r"(?:parts?|portions?)\b", low) else ""
+    m = re.search(r"(\w+)\s+floor", low)
+    word = m.group(1) if m else low
+    n = _ORDINAL_WORDS.get(word)
+    if n is None and re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", word):
+        n = int(word[:-2])
+    if n is None:
+        return f"{part}{word} floor"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{part}{n}{suffix} floor"
+
+
+def _extract_floor(dt: DocText) -> Hit | None:
+    """The floor of the premises: the floor named most often in premises wording (the body outvotes a summary)."""
+    found: dict[str, list[Hit]] = {}
     for m in _FLOOR_RE.finditer(dt.text):
         before, _ = dt.window(m.start(), m.end(), 200, 0)
-        if re.search(r"premises|space|demise|leased", before) and not _NEGATIVE.search(before[-60:]):
-            return Hit(m.group(1), m.start(1), m.end(1), 0.55)
-    return None
+        if not re.search(r"premises|space|demise|leased|property", before, re.I) or _NEGATIVE.search(before[-60:]):
+            continue
+        label = floor_label(m.group(0))
+        key = label.removeprefix("part ")
+        score = 0.6 if re.search(r"premises|demise", before[-120:], re.I) else 0.5
+        found.setdefault(key, []).append(Hit(label, m.start(), m.end(), score))
+    if not found:
+        return None
+    # most mentions wins; ties go to the earliest mention
+    key = max(found, key=lambda k: (len(found[k]), -found[k][0].start))
+    hits = found[key]
+    first = next((h for h in hits if h.value.startswith("part ")), hits[0])
+    return Hit(first.value, first.start, first.end, min(0.8, first.score + 0.05 * (len(hits) - 1)))
 
 
 _AREA_RE = re.compile(
@@ -96,6 +131,9 @@ _AREA_NEG = re.compile(r"\bper\b|for each|of each|allowance|parking|\bup to\b.{0
 _AREA_POS = re.compile(r"contain|approximately|consist|comprising|area|premises|rentable|agreed|deemed|measur|is\s*$|"
                        r"of\s*$|total", re.I)
 SQM_TO_SQFT = 10.7639
+_PREMISES_LABEL = re.compile(r"(?:premises|demised\s+premises)\s+(?:rentable\s+|usable\s+|leasable\s+)?(?:area|size)\b|"
+                             r"(?:area|size)\s+of\s+(?:the\s+)?(?:demised\s+)?premises\b", re.I)
+_DEFINED_AFTER = re.compile(r"[^.;]{0,50}?\(\s*(?:the|each\s+an?|an?)?\s*\"([^\"]{2,40})\"\s*\)")
 
 
 def extract_area(dt: DocText) -> Hit | None:
@@ -114,9 +152,16 @@ def extract_area(dt: DocText) -> Hit | None:
             value = round(value * SQM_TO_SQFT)
         if value < 100:
             continue
+        if re.fullmatch(r"\.\d{3}", dt.text[m.start(1) + len(m.group(1)):m.start(1) + len(m.group(1)) + 4]):
+            continue  # '233.621 square feet': a garbled or foreign thousands separator, not a reliable figure
         score = 0.8 if _AREA_POS.search(before[-60:]) else 0.5
         if re.search(r"premises|demised|leased", before):
             score += 0.05
+        if _PREMISES_LABEL.search(before[-80:]):
+            score += 0.1  # the Premises definition itself ('Premises Rentable Area: ...')
+        other = _DEFINED_AFTER.match(dt.text, m.end(), min(len(dt.text), m.end() + 80))
+        if other and not re.search(r"premises|demise", other.group(1), re.I):
+            score -= 0.3  # the figure of another defined space ('(the "Expansion Space")')
         hit = Hit(int(value) if value == int(value) else value, m.start(), m.end(), score)
         if best is None or hit.score > best.score + 0.05:
             best = hit

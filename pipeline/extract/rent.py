@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.extract.doctext import DocText, Hit
+from pipeline.extract.premises import SQM_TO_SQFT
 from pipeline.extract.normalise import (COUNT_RE, MONEY_RE, add_months, end_of_term, find_dates, find_money,
                                         parse_count, parse_percent, round_cents)
 
@@ -121,6 +122,8 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
             continue
         if basis == "psf" and not _BASIS_PSF.search(after_clause[:60]):
             continue
+        if basis in ("monthly", "annual") and _PER_SQM.search(re.split(r"[.;]\s", dt.text[e:e + 200])[0]):
+            basis = "psm_" + basis  # a rate per square metre, multiplied by the area below
         out.append((amount, basis, s, e))
     return out
 
@@ -132,7 +135,22 @@ def _to_monthly(amount: float, basis: str, area: float | None) -> float | None:
         return round_cents(amount / 12)
     if basis == "psf" and area:
         return round_cents(amount * area / 12)
+    if basis.startswith("psm_") and area:
+        monthly_rate = amount if basis == "psm_monthly" else amount / 12
+        return round_cents(monthly_rate * area / SQM_TO_SQFT)
     return None
+
+
+_PER_SQM = re.compile(r"per\s+(?:1\s*|one\s+)?(?:sq\.?\s*m\b|sqm\b|square\s+met(?:er|re)|m2\b)", re.I)
+_PEPPERCORN = re.compile(r"\b(?:rent|rental)\b[^.;]{0,80}?\b(?:a|one)\s+peppercorn|\bpeppercorn\s+rent", re.I)
+
+
+def _peppercorn(dt: DocText) -> Hit | None:
+    """A peppercorn (nominal) rent is a rent of zero."""
+    m = _PEPPERCORN.search(dt.text)
+    if m is None:
+        return None
+    return Hit(0.0, m.start(), m.end(), 0.75, raw=dt.raw[m.start():m.end()])
 
 
 def _escalation(dt: DocText) -> Hit | None:
@@ -213,12 +231,14 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
         monthly = _to_monthly(amount, basis, area_v)
         if monthly is not None:
             out.base = Hit(monthly, s, e, 0.8 if basis == "monthly" else 0.72, raw=dt.raw[s:e],
-                           extra=[(area.start, area.end)] if basis == "psf" and area else [])
+                           extra=[(area.start, area.end)] if basis != "monthly" and basis != "annual" and area else [])
             if start_date is not None:
                 end_date = date.fromisoformat(expiration) if expiration else (
                     end_of_term(start_date, term_months) if term_months else None)
                 pct = out.escalation.value["percent"] if out.escalation else None
                 _build_schedule(out, monthly, start_date, end_date, pct, area_v, (s, e))
+    if out.base is None:
+        out.base = _peppercorn(dt)
     _check_mismatch(out, statements, steps, area_v)
     return out
 
