@@ -10,21 +10,33 @@ import logging
 import math
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from pipeline.domain.errors import InvalidDocument
 from pipeline.parse.formats import PDF
-from pipeline.parse.limits import Deadline, ParseLimits
+from pipeline.parse.limits import Deadline, ParseLimits, timeout_error
 from pipeline.parse.model import Box, Page, ParsedDocument
 from pipeline.parse.ocr import OcrResult, ocr_pages, tesseract_path
 
 log = logging.getLogger(__name__)
 
 PDFIUM_LOCK = threading.RLock()
+
+
+@contextmanager
+def _pdfium(deadline: Deadline) -> Iterator[None]:
+    """Hold the pdfium lock, but wait for it no longer than the document's deadline."""
+    if not PDFIUM_LOCK.acquire(timeout=max(0.001, deadline.remaining())):
+        raise timeout_error(deadline.seconds)
+    try:
+        yield
+    finally:
+        PDFIUM_LOCK.release()
 
 _WORD = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
@@ -199,7 +211,7 @@ def _metadata(pdf: pdfium.PdfDocument) -> dict[str, str | None]:
 def parse_pdf(data: bytes, limits: ParseLimits, deadline: Deadline,
               progress: Callable[[str, str], None]) -> ParsedDocument:
     """Parse a PDF into pages with text, word boxes and (for pages without a usable text layer) OCR."""
-    with PDFIUM_LOCK:
+    with _pdfium(deadline):
         pdf = _open(data)
     try:
         return _parse_open(pdf, limits, deadline, progress)
@@ -212,7 +224,7 @@ def parse_pdf(data: bytes, limits: ParseLimits, deadline: Deadline,
 
 def _parse_open(pdf: pdfium.PdfDocument, limits: ParseLimits, deadline: Deadline,
                 progress: Callable[[str, str], None]) -> ParsedDocument:
-    with PDFIUM_LOCK:
+    with _pdfium(deadline):
         count = len(pdf)
         metadata = _metadata(pdf)
     if count <= 0:
@@ -225,7 +237,7 @@ def _parse_open(pdf: pdfium.PdfDocument, limits: ParseLimits, deadline: Deadline
     total_chars = 0
     for number in range(1, count + 1):
         deadline.check()
-        with PDFIUM_LOCK:
+        with _pdfium(deadline):
             read = _read_page(pdf, number)
         total_chars += len(read.text)
         if total_chars > limits.max_text_chars:
@@ -251,12 +263,12 @@ def _ocr_into(pdf: pdfium.PdfDocument, pages: list[Page], scanned: list[int], li
         raise InvalidDocument("This document has scanned pages, but text recognition (Tesseract) is not "
                               "installed on this server.", code="ocr_unavailable")
     # Every pixel budget is checked before anything is rendered.
-    with PDFIUM_LOCK:
+    with _pdfium(deadline):
         dpis = {number: _check_render_budget(pdf, number, limits) for number in scanned}
 
     def renderer(number: int):
         def render():
-            with PDFIUM_LOCK:
+            with _pdfium(deadline):
                 page = pdf[number - 1]
                 try:
                     bitmap = page.render(scale=dpis[number] / 72, grayscale=True, may_draw_forms=False)
