@@ -109,6 +109,8 @@ class Settings(BaseSettings):
         """DATABASE_URL, else POSTGRES_* , else SQLite under the data directory."""
         if self.database_url:
             return self.database_url
+        if self.instance_connection_name:
+            return "postgresql+pg8000://"  # the Cloud SQL connector supplies connections (bootstrap)
         if self.postgres_host and self.postgres_db:
             auth = self.postgres_user or "postgres"
             if self.postgres_password:

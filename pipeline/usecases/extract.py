@@ -44,7 +44,7 @@ def fail_document(doc_id: str, code: str, message: str, *, uow_factory: Callable
         doc.progress = {"stage": "failed", "message": message, "at": utcnow().isoformat()}
         uow.documents.update(doc)
         uow.commit()
-    log.warning("document failed", extra={"document_id": doc_id, "code": code})
+    log.warning("document failed", extra={"event": "document.failed", "document_id": doc_id, "code": code})
 
 
 def load_parsed(doc: Document, *, blobs: BlobStore, parse: ParseFn,

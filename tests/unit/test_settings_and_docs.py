@@ -46,3 +46,9 @@ def test_readme_documents_every_environment_variable():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [f.alias for f in Settings.model_fields.values() if f"`{f.alias}`" not in readme]
     assert not missing, f"README lacks {missing}"
+
+
+def test_cloud_sql_connector_counts_as_postgres_in_production():
+    s = load_settings(**{**SAFE, "DATABASE_URL": None, "INSTANCE_CONNECTION_NAME": "p:r:i"})
+    assert s.sqlalchemy_url.startswith("postgresql+pg8000")
+    s.check_production()

@@ -187,10 +187,10 @@ module "storage" {
   labels                = local.labels
 
   iam_bindings = {
-    api_create  = { role = "roles/storage.objectCreator", member = module.iam.members["api"] }
-    api_read    = { role = "roles/storage.objectViewer", member = module.iam.members["api"] }
-    extract_get = { role = "roles/storage.objectViewer", member = module.iam.members["extract"] }
-    index_get   = { role = "roles/storage.objectViewer", member = module.iam.members["index"] }
+    # objectUser: the API deletes blobs with their document; the extract job stores the parsed form
+    api_rw     = { role = "roles/storage.objectUser", member = module.iam.members["api"] }
+    extract_rw = { role = "roles/storage.objectUser", member = module.iam.members["extract"] }
+    index_get  = { role = "roles/storage.objectViewer", member = module.iam.members["index"] }
   }
 }
 

@@ -101,7 +101,7 @@ variable "api_concurrency" {
 variable "api_health_path" {
   description = "HTTP health path of the API for startup/liveness probes; null uses Cloud Run's TCP probe."
   type        = string
-  default     = null
+  default     = "/health"
 }
 
 variable "cors_origins" {
