@@ -28,16 +28,15 @@ def parse_targets(args: Sequence[str]) -> list[Any]:
 
 def index_writer(svc: Any) -> Any:
     """The Chroma generation writer under the database's lease (advisory lock on Postgres, else a file lock)."""
-    from pipeline.adapters.chroma_index import ChromaIndexWriter
+    from pipeline.adapters.chroma_search import build_writer
     from pipeline.adapters.cloudsql_lock import writer_lock
 
-    root = svc.settings.chroma_path
-    return ChromaIndexWriter(root, lock=writer_lock(svc.engine, root))
+    return build_writer(svc.settings, lock=writer_lock(svc.engine, svc.settings.chroma_path))
 
 
 def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: Any = None) -> str | None:
     """Apply the changes named by args as one new generation; returns its name."""
-    from pipeline.adapters.minilm_embedder import MiniLMEmbedder
+    from pipeline.adapters.chroma_search import build_embedder
     from pipeline.usecases.extract import load_parsed
     from pipeline.usecases.index import index_documents
 
@@ -47,7 +46,7 @@ def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: An
     return index_documents(
         targets, uow_factory=svc.uow_factory,
         load_parsed=functools.partial(load_parsed, blobs=svc.blobs, parse=svc.parse),
-        embedder=embedder or svc.lazy("embedder", MiniLMEmbedder),
+        embedder=embedder or svc.lazy("embedder", lambda: build_embedder(svc.settings)),
         index_writer=writer or index_writer(svc))
 
 

@@ -145,13 +145,25 @@ def test_upload_flows_through_pubsub_and_a_cloud_run_job_to_a_ready_document(sta
     assert doc.progress["stage"] == "extracted"
     assert '"document_id": "%s"' % doc_id in out and '"severity": "INFO"' in out
 
-    # the job relayed extraction.completed; the dispatcher turns it into an index execution
+    # the job relayed extraction.completed; the dispatcher turns it into an index execution (the single writer)
     [done] = stack.pull("extraction-completed")
     assert done.message.attributes["event_type"] == "extraction.completed"
+    assert stack.deliver(done, "extraction-completed") == "ack"
+    index_exec = stack.fake.executions[-1]
+    assert (index_exec["job"], index_exec["args"]) == ("atlas-index", [f"index:{stack.org_id}:{doc_id}"])
+    [(code, out)] = stack.fake.wait(index_exec, timeout_s=180)
+    assert code == 0, out
+    answer = stack.client.post("/v1/query", headers={"Authorization": f"Bearer {stack.api_key}"},
+                               json={"question": "Who is the tenant under the lease?"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["answer"] and "Sable Insurance Brokers" in body["answer"]
+    assert body["sources"] and all(src["document_id"] == doc_id for src in body["sources"])
+    assert all(src.get("page") for src in body["sources"])
 
     # duplicate delivery of the same event: acknowledged, no second execution
     assert stack.deliver(msg, "document-uploaded") == "ack"
-    assert len(stack.fake.executions) == 1
+    assert len(stack.fake.executions) == 2  # the extract and the index execution, nothing more
     # a duplicate execution anyway (e.g. a lost race): still exactly one extraction version
     from pipeline.adapters.cloudrun_jobs import CloudRunJobs
 
@@ -159,8 +171,6 @@ def test_upload_flows_through_pubsub_and_a_cloud_run_job_to_a_ready_document(sta
     runner.run("atlas-extract", [doc_id])
     assert [c for c, _ in stack.fake.wait(stack.fake.executions[-1])] == [0]
     assert stack.document(doc_id)[1] == [1]
-    stack.subscriber.acknowledge(subscription=f"projects/{PROJECT}/subscriptions/{stack.prefix}-extraction-completed-dispatch",
-                                 ack_ids=[done.ack_id])
 
 
 def test_a_task_killed_mid_document_is_rerun_to_exactly_one_version(stack: Stack) -> None:
