@@ -36,3 +36,16 @@ def detect_kind(dt: DocText) -> str:
 
 # Fields an amendment does not restate: the commencement of the original lease and its original term.
 AMENDMENT_NULL_FIELDS = ("commencement_date", "term_months", "expense_recovery_type")
+
+
+def appended_amendment_start(dt: DocText, min_share: float = 0.3) -> int | None:
+    """Offset where an amendment filed after the original lease begins (a heading past min_share of the text), if any."""
+    floor = int(len(dt.text) * min_share)
+    for m in _AMENDMENT_TITLE.finditer(dt.text, floor):
+        start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+        line_start = dt.raw.rfind("\n", 0, start) + 1
+        page_start = dt.raw.rfind("\f", 0, start) + 1
+        lead = dt.raw[max(line_start, page_start):start]
+        if lead.strip() == "" or re.fullmatch(r"\s*(?:this|exhibit\s+\w+)\s*[:\-]?\s*", lead, re.I):
+            return start
+    return None

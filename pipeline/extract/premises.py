@@ -17,6 +17,7 @@ ADDRESS_RE = re.compile(
     rf"\b\d{{1,6}}[A-Z]?(?:[-/]\d{{1,6}})?\s+(?:[A-Z0-9][A-Za-z0-9.'-]*\s+){{0,4}}?{_STREET_TYPES}\b\.?"
     rf"(?:\s*,\s*(?:{_COMPONENT})){{0,3}}(?:\s*,?\s*{_POSTCODE}\b)?"
 )
+_ADDRESSEE = re.compile(r"\b(?:To|From)\s*:\s", re.I)  # the addressee block of a letter or form
 _POSITIVE = re.compile(r"premises|located at|known as|property|building|demise|leases? to|lets? to|apartment|"
                        r"land|situated|address of the premises|site", re.I)
 _NEGATIVE = re.compile(r"notice|address of (?:landlord|tenant|lessor|lessee)|c/o|whose address|registered office|"
@@ -27,8 +28,10 @@ _NEGATIVE = re.compile(r"notice|address of (?:landlord|tenant|lessor|lessee)|c/o
 def _context_score(dt: DocText, start: int, end: int) -> float:
     before, _ = dt.window(start, end, 160, 0)
     near = before[-70:]
-    if _NEGATIVE.search(near):
+    if _NEGATIVE.search(near) or _ADDRESSEE.search(near):
         return 0.0
+    if re.search(r"\b(?:Ltd|Limited|LLC|L\.L\.C|Inc|Corp|Corporation|L\.?P|plc)\.?,?\s*$", before):
+        return 0.0  # a party's own address follows its name: not the premises
     score = 0.55
     if _POSITIVE.search(before[-120:]):
         score = 0.85
@@ -37,8 +40,38 @@ def _context_score(dt: DocText, start: int, end: int) -> float:
     return score
 
 
+_LAND_LEAD = re.compile(r"(?:land|buildings?|property|premises|site|building\s+located)(?:\s+and\s+buildings?)?\s+"
+                        r"(?:at|known\s+as|situated\s+(?:at|on|near)|located\s+(?:at|on|near))\s+(?:the\s+)?$", re.I)
+NAMED_ADDRESS_RE = re.compile(
+    rf"\b(?:[A-Z][A-Za-z'-]+\s+){{1,3}}{_STREET_TYPES}\b\.?(?:\s*,\s*(?:{_COMPONENT})){{0,3}}\s*,?\s*{_POSTCODE}\b")
+_DIRECTION = r"(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west|N|S|E|W|NE|NW|SE|SW)(?:erly)?"
+CORNER_RE = re.compile(
+    rf"\b{_DIRECTION}\s+corner\s+of\s+[A-Z0-9][\w.'-]*(?:\s+[A-Z0-9][\w.'-]*){{0,3}}\s+and\s+"
+    rf"[A-Z0-9][\w.'-]*(?:\s+[A-Z0-9][\w.'-]*){{0,3}}?\s+{_STREET_TYPES}\b\.?")
+
+
 def extract_address(dt: DocText) -> Hit | None:
-    """The premises street address ('4570 Lakeshore Boulevard, Dallas, Texas 75201')."""
+    """The premises street address ('4570 Lakeshore Boulevard, Dallas, Texas 75201'), else a described location."""
+    return _numbered_address(dt) or _described_address(dt)
+
+
+def _described_address(dt: DocText) -> Hit | None:
+    """Premises without a street number: 'land and buildings at Dansom Lane, Hull HU8 7DS', 'SW corner of A and B Ave.'."""
+    for rx in (NAMED_ADDRESS_RE, CORNER_RE):
+        for m in rx.finditer(dt.text):
+            before, _ = dt.window(m.start(), m.end(), 80, 0)
+            if not _LAND_LEAD.search(before[-60:]) and not re.search(r"corner", m.group(0)[:20], re.I):
+                continue
+            if not re.search(r"premises|land|property|building|situated|located|lease", before, re.I):
+                continue
+            if _context_score(dt, m.start(), m.end()) <= 0:
+                continue
+            value = " ".join(m.group(0).split()).rstrip(",. ")
+            return Hit(value, m.start(), m.start() + len(m.group(0).rstrip(",. ")), 0.7)
+    return None
+
+
+def _numbered_address(dt: DocText) -> Hit | None:
     best: Hit | None = None
     for m in ADDRESS_RE.finditer(dt.text):
         value = " ".join(m.group(0).split()).rstrip(",. ")

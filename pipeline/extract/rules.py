@@ -68,7 +68,8 @@ class RuleExtractor:
         hits["currency"] = terms.extract_currency(dt, rf.base)
         deposit = terms.extract_deposit(dt)
         hits["security_deposit"] = deposit
-        option, renewal_terms = terms.extract_renewal(dt)
+        # an amendment filed after the lease describes later terms: the original lease's own options come first
+        option, renewal_terms = terms.extract_renewal(dt, amendments.appended_amendment_start(dt) if kind == "lease" else None)
         hits["renewal_option"] = option
         hits["renewal_terms"] = renewal_terms if option is not None and option.value else None
         hits["governing_law"] = terms.extract_governing_law(dt, address)

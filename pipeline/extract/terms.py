@@ -102,6 +102,9 @@ def letter_of_credit(dt: DocText) -> Hit | None:
 _RENEW_NEG = re.compile(r"(?:does\s+not\s+(?:include|contain|grant)|no|without\s+any|shall\s+not\s+have\s+any|"
                         r"there\s+(?:is|are)\s+no)\s+(?:\w+\s+){0,2}(?:option|right)s?\s+to\s+(?:renew|extend)|"
                         r"renewal\s+option\s*:\s*none", re.I)
+# English Land Registry prescribed clause LR9.1 answered with a dash or 'None': no contractual right to renew.
+_LR_NO_RENEWAL = re.compile(r"LR9\.1\s+Tenant'?s\s+contractual\s+rights?\s+to\s+renew[^\f]{0,200}?\s+"
+                            r"(?:-|None|Not\s+applicable|N/A)(?=\s+LR9\.2|\s*$)", re.I)
 _RENEW_POS = re.compile(rf"(?:{COUNT_RE})\s+(?:\(\d+\)\s+)?(?:consecutive\s+|additional\s+|successive\s+)?(?:option|right)(?:\(s\)|s)?\s+"
                         r"(?:to\s+(?:renew|extend)|of\s+)|option\s+to\s+(?:renew|extend)|renewal\s+option|"
                         r"automatically\s+renew|right\s+to\s+(?:renew|extend)|renew\s+this\s+(?:agreement|lease)\s+for|"
@@ -113,10 +116,15 @@ _GRANTED = re.compile(r"(?:tenant|lessee|resident)\s+(?:shall|will)\s+have|(?:te
                       r"renew\s+this\s+(?:agreement|lease)\s+for|option\(s\)\s+of|options?\s+to\s+extend\s+the\s+term", re.I)
 
 
-def extract_renewal(dt: DocText) -> tuple[Hit | None, Hit | None]:
-    """(renewal_option, renewal_terms)."""
-    neg = _RENEW_NEG.search(dt.text)
-    for m in _RENEW_POS.finditer(dt.text):
+def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, Hit | None]:
+    """(renewal_option, renewal_terms), read before `limit` (where an appended amendment starts)."""
+    end = limit if limit is not None else len(dt.text)
+    neg = next((n for n in _RENEW_NEG.finditer(dt.text, 0, end) if not re.search(r"\bfurther\b", n.group(0), re.I)), None)
+    # 'no further right to extend' closes an extension already granted; it does not say there is none
+    prescribed = _LR_NO_RENEWAL.search(dt.text, 0, end)
+    if prescribed is not None and (neg is None or prescribed.start() < neg.start()):
+        neg = prescribed
+    for m in _RENEW_POS.finditer(dt.text, 0, end):
         s, e = dt.sentence_bounds(m.start(), 500)
         sentence = dt.text[s:e]
         if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
@@ -134,7 +142,7 @@ def extract_renewal(dt: DocText) -> tuple[Hit | None, Hit | None]:
 
 def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
     sentence = dt.text[s:e]
-    region = dt.text[s:min(len(dt.text), e + 700)]
+    region = dt.text[s:min(len(dt.text), e + 1200)]
     if re.search(r"automatically\s+renew", sentence, re.I):
         per = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(month|year)", sentence, re.I)
         n = int(parse_count(per.group(1)) or 0) if per else 0
@@ -142,6 +150,7 @@ def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
         text = f"automatic {n}-{per.group(2).lower()} renewals at {basis}" if n else f"automatic renewals at {basis}"
         return Hit(text, m.start(), min(e, m.start() + 190), 0.65)
     count = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(?:consecutive\s+|additional\s+|successive\s+|renewal\s+|extension\s+)?"
+                      rf"(?:(?:{COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-]?(?:year|month)\s+)?"  # 'two (2) consecutive five (5) year terms'
                       r"(?:options?|option\(s\)|terms?|periods?)", sentence, re.I)
     length = re.search(rf"(?:for|of)\s+(?:an?\s+)?(?:additional\s+)?(?:period\s+of\s+)?({COUNT_RE})\s*(?:\(\d+\)\s*)?(years?|months?)",
                        sentence, re.I) or re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-](years?|months?)", sentence, re.I)
@@ -150,9 +159,19 @@ def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
         return None
     k = int(parse_count(length.group(1)) or 0)
     unit = "years" if length.group(2).lower().startswith("year") else "months"
-    basis = _renewal_basis(region)
+    basis = _renewal_basis(region) or _renewal_basis(_referenced_clause(dt, sentence))
     text = f"{n} x {k} {unit}" + (f" at {basis}" if basis else "")
     return Hit(text, m.start(), min(e, m.start() + 190), 0.6)
+
+
+def _referenced_clause(dt: DocText, sentence: str, size: int = 1500) -> str:
+    """The text of the clause a sentence points to ('as described in Paragraph 3.3 below'), or ''."""
+    ref = re.search(r"(?:paragraph|section|clause|article)\s+(\d+(?:\.\d+)+|\d+)", sentence, re.I)
+    if ref is None:
+        return ""
+    heading = re.search(rf"(?m)^[ \t]*(?:(?:paragraph|section|clause|article)\s+)?{re.escape(ref.group(1))}(?![\d.]\d)[.)]?\s",
+                        dt.raw, re.I)
+    return dt.text[heading.start():heading.start() + size] if heading else ""
 
 
 def _renewal_basis(region: str) -> str | None:

@@ -55,3 +55,56 @@ def test_garbled_decimal_area_is_not_read_as_square_feet(extract):
             "containing 4.10 acres (178.596 square feet), more or less.")
     r = extract(text)
     assert _v(r, "leased_area_sqft") is None
+
+
+def test_premises_without_street_number_land_and_buildings_at(extract):
+    text = ("LEASE of land and buildings at Quarry Road, Leeds LS10 1AB\n"
+            "Landlord: Brindle Estates Limited (the Landlord). Tenant: Moss Polymers Limited (the Tenant).\n"
+            "The Landlord lets the Premises to the Tenant.")
+    r = extract(text)
+    assert _v(r, "premises_address") == "Quarry Road, Leeds LS10 1AB"
+
+
+def test_premises_described_by_a_street_corner(extract):
+    text = ("This Lease is made by Ridge Partners (\"Lessor\") and Falcon Circuits, Inc. (\"Lessee\"). Lessor leases to "
+            "Lessee a building to be constructed on land situated near the NE corner of Route 9 and Maple Ave. in "
+            "Adams County, Colorado.")
+    r = extract(text)
+    assert _v(r, "premises_address").startswith("NE corner of Route 9 and Maple Ave")
+
+
+def test_letter_addressee_is_not_the_premises(extract):
+    text = ("Lease between Harbor Owner Ltd. (\"Landlord\") and Vela Systems Ltd. (\"Tenant\") of offices in the "
+            "Business Park.\nAppendix C - Insurance confirmation\nTo:\nHarbor Owner Ltd.\n12 Mill St., Springfield\n"
+            "Re: confirmation of insurance for the property")
+    r = extract(text)
+    assert _v(r, "premises_address") is None
+
+
+def test_land_registry_lr9_dash_means_no_renewal_right(extract):
+    text = ("Landlord: Calder Bank plc (the Landlord). Tenant: Orbit Trading Limited (the Tenant).\n"
+            "LR9.1 Tenant's contractual rights to renew this lease, to acquire the reversion or another lease of the "
+            "Property, or to acquire an interest in other land\n-\nLR9.2 Tenant's covenant to (or offer to) surrender "
+            "this lease\n-\n")
+    r = extract(text)
+    assert _v(r, "renewal_option") is False
+
+
+def test_no_further_right_to_extend_is_not_a_denial_and_amendment_options_are_ignored(extract):
+    lease = ("OFFICE LEASE between Tower Associates (\"Landlord\") and Nimbus Labs, Inc. (\"Tenant\"). Landlord hereby "
+             "leases to Tenant the Premises for a term of one (1) year. " + "Tenant shall keep the Premises clean. " * 40)
+    amendment = ("\nFIRST AMENDMENT TO LEASE\nTenant shall have the option to extend this Lease for one (1) additional "
+                 "period of three (3) years at market rent, except there shall be no further right to extend.")
+    r = extract(lease + amendment)
+    assert _v(r, "renewal_option") is None
+
+
+def test_renewal_terms_follow_a_cross_reference_and_count_consecutive_terms(extract):
+    text = ("Lease between Pine Partners (\"Lessor\") and Rook Devices, Inc. (\"Lessee\"). Lessor hereby leases to Lessee "
+            "the building.\n2.3 Extension. Lessee shall have options to extend the term of this Lease for three (3) "
+            "consecutive four (4) year terms at an adjusted rental amount as described in Paragraph 4.2 below.\n"
+            "4.1 Rent. Lessee shall pay rent monthly.\n"
+            "4.2 Extension Rent. The rental rate during each extension term shall be 90% of the fair market rental value.")
+    r = extract(text)
+    assert _v(r, "renewal_option") is True
+    assert _v(r, "renewal_terms") == "3 x 4 years at 90% of fair market rental value"
