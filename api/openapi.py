@@ -98,7 +98,8 @@ def openapi_document() -> dict[str, Any]:
                                    "document_ids": {"type": "array", "items": {"type": "string"}},
                                    "top_k": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
                 "responses": {"200": _ok("answer with sources", {"type": "object", "required": ["answer", "sources"]}),
-                              "400": _err("bad request"), **_AUTH_ERRORS}}},
+                              "400": _err("bad request"), "404": _err("a document id is unknown to you"),
+                              **_AUTH_ERRORS}}},
             "/v1/leases": {"get": {
                 "summary": "Portfolio filter over the latest extractions",
                 "parameters": [
