@@ -9,8 +9,10 @@ def create() -> Flask:
     from api.app import create_app
     from pipeline.logging_setup import configure_logging
     from pipeline.settings import load_settings
+    from pipeline.tracing import setup_tracing
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    setup_tracing(settings, service_name="atlas-api")
     settings.check_production()
     return create_app(settings=settings)

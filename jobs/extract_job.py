@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = No
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    from pipeline.tracing import setup_tracing
+
+    setup_tracing(settings, service_name="atlas-extract")
     ids = document_ids(sys.argv[1:] if argv is None else argv, settings)
     mine = shard(ids, settings.task_index, settings.task_count)
     log.info("extract task starting", extra={"execution": settings.execution, "task_index": settings.task_index,

@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = No
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    from pipeline.tracing import setup_tracing
+
+    setup_tracing(settings, service_name="atlas-index")
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         parse_targets(args)
