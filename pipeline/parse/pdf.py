@@ -86,25 +86,19 @@ def _garbled_share(text: str) -> float:
     return len(_GARBLED.findall(text)) / visible if visible > 0 else 0.0
 
 
-def _char_index_map(textpage: pdfium.PdfTextPage, count: int) -> tuple[str, list[int]]:
-    """Slow path when Python text and pdfium char indices differ (astral characters): rebuild both in step."""
-    chars: list[str] = []
-    index: list[int] = []
-    i = 0
-    while i < count:
-        unit = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
-        if 0xD800 <= unit <= 0xDBFF and i + 1 < count:
-            low = pdfium_c.FPDFText_GetUnicode(textpage.raw, i + 1)
-            if 0xDC00 <= low <= 0xDFFF:
-                chars.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
-                index.append(i)
-                i += 2
-                continue
-        if not 0xD800 <= unit <= 0xDFFF:
-            chars.append(chr(unit))
-            index.append(i)
-        i += 1
-    return "".join(chars), index
+def text_char_indices(textpage: pdfium.PdfTextPage, text: str) -> list[int]:
+    """pdfium char index for each character of the page text (-1 where pdfium inserted text of its own).
+
+    Only needed when the text and the char list differ in length (astral characters, excluded or inserted
+    chars); the text itself is kept exactly as pdfium returns it so quotes ground against the scorer.
+    """
+    to_char = pdfium_c.FPDFText_GetCharIndexFromTextIndex
+    indices: list[int] = []
+    unit = 0
+    for ch in text:
+        indices.append(to_char(textpage.raw, unit))
+        unit += 2 if ord(ch) > 0xFFFF else 1
+    return indices
 
 
 def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
@@ -119,7 +113,7 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
             count = textpage.count_chars()
             index_map: list[int] | None = None
             if len(text) != count:
-                text, index_map = _char_index_map(textpage, count)
+                index_map = text_char_indices(textpage, text)
             boxes = _word_boxes(textpage, text, index_map, left, top)
             if rotation in (90, 180, 270):
                 boxes = [Box(b.start, b.end, _turn(b.bbox, rotation, right - left, top - bottom)) for b in boxes]
@@ -155,7 +149,13 @@ def _word_boxes(textpage: pdfium.PdfTextPage, text: str, index_map: list[int] | 
     append = boxes.append
     for match in _WORD.finditer(text):
         start, end = match.span()
-        first, last = (start, end - 1) if index_map is None else (index_map[start], index_map[end - 1])
+        if index_map is None:
+            first, last = start, end - 1
+        else:
+            mapped = [i for i in index_map[start:end] if i >= 0]
+            if not mapped:
+                continue
+            first, last = mapped[0], mapped[-1]
         if not get_box(handle, first, pl, pr, pb, pt):
             continue
         x0, b0, t0 = cl.value, cb.value, ct.value

@@ -126,3 +126,12 @@ def test_rotated_page_boxes_are_in_displayed_coordinates(make, rotation):
         assert right == pytest.approx(width - 72, abs=2) and bottom == pytest.approx(height - 44, abs=6)
     else:
         assert left == pytest.approx(44, abs=6) and bottom == pytest.approx(height - 72, abs=2)
+
+
+def test_text_to_char_index_map_agrees_with_plain_pages(make):
+    from pipeline.parse.pdf import text_char_indices
+
+    pdf = pdfium.PdfDocument(make.text_pdf([make.lease_lines]))
+    textpage = pdf[0].get_textpage()
+    text = textpage.get_text_range()
+    assert text_char_indices(textpage, text) == list(range(len(text)))
