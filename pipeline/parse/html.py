@@ -29,6 +29,7 @@ _BLOCK = frozenset({"address", "article", "aside", "blockquote", "body", "br", "
                     "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot",
                     "thead", "tr", "ul", "page", "textarea", "option"})
 _CELL = frozenset({"td", "th"})
+_HEAD_ONLY = frozenset({"title", "meta", "link", "style", "script", "base", "noscript", "template", "object"})
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                    "source", "track", "wbr", "keygen", "basefont", "frame", "isindex"})
 # Elements whose end tag is optional: a hidden one could swallow the rest of the page, so never hide them.
@@ -78,8 +79,8 @@ class _VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._tick()
-        if tag == "body":
-            # An unclosed <head>/<title> ends where the body begins.
+        if tag == "body" or (self.skipping == ["head"] and tag not in _HEAD_ONLY):
+            # An unclosed <head> ends where the body (or any body content) begins.
             self.skipping = [t for t in self.skipping if t not in ("head", "title")]
         if self.skipping:
             if tag not in _VOID and self._hides(tag, attrs):

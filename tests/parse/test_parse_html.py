@@ -59,3 +59,8 @@ def test_edgar_exhibits_read_and_ground_against_scorer(shared_dir):
         for line in ours.split("\n"):
             if line.strip():
                 assert canonical_text(line) in theirs, (path.name, line[:120])
+
+
+def test_unclosed_head_ends_at_body_content():
+    text = parse_document(b"<html><head><title>T</title><meta charset=utf-8><p>Landlord text<p>More").page(1).text
+    assert text == "Landlord text\nMore"
