@@ -1,0 +1,283 @@
+"""The LLM extractor: structured outputs over retrieved passages, every quote verified, the rule result as fallback."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import openai
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from pipeline.domain.model import (ASSET_TYPES, EXPENSE_RECOVERY_TYPES, FIELD_NAMES, Citation, ExtractionResult,
+                                   FieldStatus, FieldValue, Warning_)
+from pipeline.extract.rules import RuleExtractor
+from pipeline.extract.verify import citation_ok
+from pipeline.parse.model import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+# Fields the model is asked for (escalation stays with the rule engine's rent math).
+LLM_FIELDS = tuple(n for n in FIELD_NAMES if n != "escalation")
+
+_VALUE_SCHEMA: dict[str, dict[str, Any]] = {
+    "landlord": {"type": ["string", "null"]}, "tenant": {"type": ["string", "null"]},
+    "premises_address": {"type": ["string", "null"]}, "suite": {"type": ["string", "null"]},
+    "leased_area_sqft": {"type": ["number", "null"]},
+    "commencement_date": {"type": ["string", "null"]}, "expiration_date": {"type": ["string", "null"]},
+    "term_months": {"type": ["integer", "null"]}, "base_rent_monthly": {"type": ["number", "null"]},
+    "currency": {"type": ["string", "null"]}, "security_deposit": {"type": ["number", "null"]},
+    "renewal_option": {"type": ["boolean", "null"]}, "renewal_terms": {"type": ["string", "null"]},
+    "governing_law": {"type": ["string", "null"]},
+    "expense_recovery_type": {"type": ["string", "null"], "enum": list(EXPENSE_RECOVERY_TYPES) + [None]},
+    "free_rent_months": {"type": ["number", "null"]},
+    "asset_type": {"type": ["string", "null"], "enum": list(ASSET_TYPES) + [None]},
+}
+
+_KEYWORDS = (
+    "landlord", "tenant", "lessor", "lessee", "premises", "suite", "floor", "square feet", "sq", "rentable", "address",
+    "located", "commencement", "commence", "expiration", "expire", "term", "months", "years", "rent", "per month",
+    "per annum", "annual", "monthly", "deposit", "letter of credit", "renew", "extend", "option", "governed", "laws of",
+    "operating expenses", "taxes", "net", "gross", "base year", "abate", "free rent", "use", "permitted use", "$", "£",
+    "€", "dated", "between", "demise", "hereby leases",
+)
+
+SYSTEM_PROMPT = (
+    "You abstract commercial leases. From the numbered passages, return every requested field as an object with "
+    "'value' (normalised: ISO dates YYYY-MM-DD, plain numbers, ISO 4217 currency, monthly base rent of the first "
+    "rent-paying period before abatement, area in square feet, 0 for a deposit that is expressly none), 'quote' (the "
+    "exact words copied character for character from ONE passage that state the value, at most 200 characters) and "
+    "'page' (the page number of that passage). Use null for value, quote and page when the passages do not state the "
+    "term. Never invent a value or a quote."
+)
+
+RETRYABLE = (openai.APIConnectionError, openai.RateLimitError, openai.APITimeoutError, openai.InternalServerError)
+
+
+@dataclass
+class Passage:
+    """A chunk of one page offered to the model."""
+
+    page: int
+    text: str
+    score: float
+    order: int
+
+
+def response_schema() -> dict[str, Any]:
+    """The strict JSON schema the model's answer must follow: {field: {value, quote, page}}."""
+    props = {}
+    for name in LLM_FIELDS:
+        props[name] = {"type": "object", "additionalProperties": False, "required": ["value", "quote", "page"],
+                       "properties": {"value": _VALUE_SCHEMA[name], "quote": {"type": ["string", "null"]},
+                                      "page": {"type": ["integer", "null"]}}}
+    return {"type": "object", "additionalProperties": False, "required": list(LLM_FIELDS), "properties": props}
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split page text at paragraph breaks into chunks of about `size` characters."""
+    out: list[str] = []
+    cur = ""
+    for para in re.split(r"\n\s*\n|\n", text):
+        para = para.strip()
+        if not para:
+            continue
+        while len(para) > size:
+            out.append(para[:size])
+            para = para[size:]
+        if cur and len(cur) + len(para) + 1 > size:
+            out.append(cur)
+            cur = ""
+        cur = f"{cur}\n{para}" if cur else para
+    if cur:
+        out.append(cur)
+    return out
+
+
+def select_passages(doc: ParsedDocument, budget_tokens: int, chunk_chars: int = 1200) -> list[Passage]:
+    """The most term-bearing chunks of the document within a token budget (about 4 characters a token), in order."""
+    cands: list[Passage] = []
+    for page in doc.pages:
+        for chunk in _chunks(page.text, chunk_chars):
+            low = chunk.lower()
+            score = sum(low.count(k) for k in _KEYWORDS) / (1 + len(chunk) / 400)
+            cands.append(Passage(page.number, chunk, score, len(cands)))
+    if cands:
+        cands[0].score += 100  # the opening names the parties and often summarises the deal
+    chosen: list[Passage] = []
+    used = 0
+    for p in sorted(cands, key=lambda c: -c.score):
+        cost = len(p.text) // 4 + 8
+        if used + cost > budget_tokens:
+            continue
+        chosen.append(p)
+        used += cost
+    return sorted(chosen, key=lambda c: c.order)
+
+
+def render_passages(passages: list[Passage]) -> str:
+    """Passages each prefixed with its page number, as sent to the model."""
+    return "\n\n".join(f"[page {p.page}]\n{p.text}" for p in passages)
+
+
+def locate_quote(doc: ParsedDocument, page_no: int | None, quote: str | None) -> Citation | None:
+    """A verified citation for the quote on its page (exact, then whitespace-insensitive), else None."""
+    if not quote or page_no is None or not 1 <= page_no <= len(doc.pages):
+        return None
+    text = doc.pages[page_no - 1].text
+    start = text.find(quote)
+    end = start + len(quote)
+    if start < 0:
+        words = quote.split()
+        if not words:
+            return None
+        m = re.search(r"\s+".join(re.escape(w) for w in words), text)
+        if m is None:
+            return None
+        start, end = m.start(), m.end()
+    c = Citation(page=page_no, start=start, end=end, quote=text[start:end])
+    return c if citation_ok(doc, c) else None
+
+
+def normalise_value(name: str, value: Any) -> Any:
+    """The model's value coerced to the field's type, or None when it does not fit."""
+    if value is None:
+        return None
+    try:
+        if name in ("commencement_date", "expiration_date"):
+            return date.fromisoformat(str(value)).isoformat()
+        if name == "term_months":
+            return int(value)
+        if name in ("leased_area_sqft", "base_rent_monthly", "security_deposit", "free_rent_months"):
+            return float(value) if not isinstance(value, bool) else None
+        if name == "renewal_option":
+            return value if isinstance(value, bool) else None
+        if name == "currency":
+            v = str(value).strip().upper()
+            return v if re.fullmatch(r"[A-Z]{3}", v) else None
+        if name == "expense_recovery_type":
+            return value if value in EXPENSE_RECOVERY_TYPES else None
+        if name == "asset_type":
+            return value if value in ASSET_TYPES else None
+    except (TypeError, ValueError):
+        return None
+    v = " ".join(str(value).split())
+    return v or None
+
+
+def values_agree(a: Any, b: Any) -> bool:
+    """Whether two extracted values say the same thing (numbers within 0.5 %, text ignoring case and punctuation)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= max(0.01, 0.005 * max(abs(a), abs(b)))
+
+    def norm(x: Any) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", str(x).casefold()).split())
+
+    na, nb = norm(a), norm(b)
+    return bool(na) and (na == nb or na in nb or nb in na)
+
+
+class LLMExtractor:
+    """Lease terms from an OpenAI-compatible model over retrieved passages, grounded and cross-checked by the rules."""
+
+    name = "llm"
+
+    def __init__(self, client: openai.OpenAI, model: str, fallback: RuleExtractor, timeout_s: float = 60.0,
+                 max_retries: int = 3, budget_tokens: int = 6000, backoff_s: float = 1.0,
+                 review_threshold: float = 0.6):
+        self.client = client
+        self.model = model
+        self.fallback = fallback
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.budget_tokens = budget_tokens
+        self.backoff_s = backoff_s
+        self.review_threshold = review_threshold
+        self.version = f"llm-1:{model}"
+
+    def extract(self, doc: ParsedDocument) -> ExtractionResult:
+        """Rule extraction first (fallback and cross-check), then the model's cited answer merged field by field."""
+        t0 = time.perf_counter()
+        base = self.fallback.extract(doc)
+        base.extractor, base.extractor_version = self.name, self.version
+        if base.kind == "not_a_lease" or not any(p.text.strip() for p in doc.pages):
+            return base
+        passages = select_passages(doc, self.budget_tokens)
+        try:
+            answer, usage = self._ask(passages)
+        except (openai.OpenAIError, ValueError) as exc:
+            log.warning("LLM extraction failed, using the rule result: %s", exc)
+            base.warnings.append(Warning_("llm_unavailable", f"LLM extraction failed ({type(exc).__name__}); "
+                                                             "rule-based values returned."))
+            base.usage.update({"llm_calls": 0, "llm_error": type(exc).__name__})
+            return base
+        for name in LLM_FIELDS:
+            base.fields[name] = self._merge(doc, name, answer.get(name), base.fields.get(name) or FieldValue.missing())
+        base.usage.update(usage)
+        base.usage["llm_passages"] = len(passages)
+        base.usage["seconds"] = round(time.perf_counter() - t0, 4)
+        return base
+
+    def _ask(self, passages: list[Passage]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One structured-output completion with retries; (parsed answer, token usage)."""
+        messages = [{"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": "Fields: " + ", ".join(LLM_FIELDS) + "\n\nPassages:\n\n"
+                                                + render_passages(passages)}]
+        response_format = {"type": "json_schema",
+                           "json_schema": {"name": "lease_terms", "strict": True, "schema": response_schema()}}
+        calls = 0
+        retrying = Retrying(stop=stop_after_attempt(self.max_retries + 1),
+                            wait=wait_exponential(multiplier=self.backoff_s, max=30 * self.backoff_s),
+                            retry=retry_if_exception_type(RETRYABLE), reraise=True)
+        for attempt in retrying:
+            with attempt:
+                calls += 1
+                completion = self.client.chat.completions.create(
+                    model=self.model, messages=messages, response_format=response_format, temperature=0,
+                    timeout=self.timeout_s)
+        content = completion.choices[0].message.content or ""
+        answer = json.loads(content)
+        if not isinstance(answer, dict):
+            raise ValueError("the model's answer is not a JSON object")
+        u = completion.usage
+        usage = {"llm_calls": calls, "llm_model": self.model,
+                 "llm_prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
+                 "llm_completion_tokens": getattr(u, "completion_tokens", 0) or 0,
+                 "llm_total_tokens": getattr(u, "total_tokens", 0) or 0}
+        return answer, usage
+
+    def _merge(self, doc: ParsedDocument, name: str, item: Any, rule: FieldValue) -> FieldValue:
+        """The model's value when its quote verifies; agreement with the rules raises confidence, conflict asks review."""
+        if not isinstance(item, dict):
+            return rule
+        value = normalise_value(name, item.get("value"))
+        if value is None:
+            return rule
+        quote = item.get("quote")
+        cite = locate_quote(doc, item.get("page"), quote if isinstance(quote, str) else None)
+        if cite is None:
+            if rule.status != FieldStatus.NOT_FOUND:
+                return rule  # the model's quote is not on its page: keep the grounded rule value
+            return FieldValue(value=value, raw=str(quote)[:300] if quote else None, confidence=0.2,
+                              status=FieldStatus.NEEDS_REVIEW, citations=[])
+        if rule.status != FieldStatus.NOT_FOUND and rule.value is not None:
+            if values_agree(value, rule.value):
+                return FieldValue(value=value, raw=cite.quote, confidence=min(0.98, max(rule.confidence, 0.8) + 0.1),
+                                  status=FieldStatus.FOUND, citations=[cite])
+            return FieldValue(value=value, raw=cite.quote, confidence=0.45, status=FieldStatus.NEEDS_REVIEW,
+                              citations=[cite] + [c for c in rule.citations if c != cite][:1])
+        status = FieldStatus.FOUND if 0.7 >= self.review_threshold else FieldStatus.NEEDS_REVIEW
+        return FieldValue(value=value, raw=cite.quote, confidence=0.7, status=status, citations=[cite])
+
+
+def build_llm_extractor(settings: Any, fallback: RuleExtractor) -> LLMExtractor:
+    """An LLMExtractor with an OpenAI client from settings (key, base URL, model, timeout); retries are ours."""
+    client = openai.OpenAI(api_key=settings.openai_api_key or "missing-key", base_url=settings.openai_base_url,
+                           timeout=settings.llm_timeout_s, max_retries=0)
+    return LLMExtractor(client, settings.openai_model, fallback, timeout_s=settings.llm_timeout_s,
+                        review_threshold=getattr(settings, "review_threshold", 0.6))
