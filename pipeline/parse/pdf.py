@@ -42,6 +42,9 @@ _WORD = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 # A text layer with fewer letters/digits than this is "no usable text" when the page carries images.
 _MIN_USABLE_CHARS = 20
+# Pages with fewer letters than this and a page-sized image are treated as scans with a stamp or header.
+_SCAN_WITH_STAMP_CHARS = 200
+_SCAN_COVERAGE = 0.5
 _MAX_GARBLED_SHARE = 0.3
 _MIN_OCR_DPI = 100
 _MIN_SCAN_DPI = 200
@@ -119,9 +122,12 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
                 boxes = [Box(b.start, b.end, _turn(b.bbox, rotation, right - left, top - bottom)) for b in boxes]
         finally:
             textpage.close()
-        usable = len(_ALNUM.findall(text)) >= _MIN_USABLE_CHARS
+        letters = len(_ALNUM.findall(text))
         garbled = _garbled_share(text) > _MAX_GARBLED_SHARE
-        needs_ocr = garbled or (not usable and _has_images(page))
+        # A scan carrying only a stamp or header as text still needs OCR: OCR wins when it reads more.
+        needs_ocr = garbled or (letters < _SCAN_WITH_STAMP_CHARS and
+                                _image_coverage(page, width * height) >= (0.0 if letters < _MIN_USABLE_CHARS
+                                                                          else _SCAN_COVERAGE))
         return _PageRead(text, boxes, width, height, needs_ocr)
     finally:
         page.close()
@@ -167,10 +173,13 @@ def _word_boxes(textpage: pdfium.PdfTextPage, text: str, index_map: list[int] | 
     return boxes
 
 
-def _has_images(page: pdfium.PdfPage) -> bool:
-    for _obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
-        return True
-    return False
+def _image_coverage(page: pdfium.PdfPage, page_area: float) -> float:
+    """Largest share of the page covered by one image (0 when there is none; tiny images count a little)."""
+    best = -1.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        left, bottom, right, top = obj.get_bounds()
+        best = max(best, 0.0, (right - left) * (top - bottom) / max(1.0, page_area))
+    return best
 
 
 def _check_render_budget(pdf: pdfium.PdfDocument, number: int, limits: ParseLimits) -> int:

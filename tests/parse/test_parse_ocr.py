@@ -98,3 +98,21 @@ def test_unrotate_maps_boxes_back(rotation):
     xs = [(x, y) for x in range(turned.width) for y in range(turned.height) if turned.getpixel((x, y)) == 0]
     (x, y), = xs
     assert _unrotate((x, y, x + 1, y + 1), rotation, 40, 20) == (5, 3, 6, 4)
+
+
+def test_scan_with_a_text_stamp_is_still_ocred(make):
+    import io
+
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792), invariant=1)
+    c.drawImage(ImageReader(make.image(make.lease_lines)), 0, 0, width=612, height=792)
+    c.setFont("Helvetica", 8)
+    c.drawString(400, 20, "CONFIDENTIAL - Produced under protective order ABC000123")
+    c.showPage()
+    c.save()
+    page = parse_document(buf.getvalue()).page(1)
+    assert page.ocr is True
+    _assert_reads_lease(page.text)
