@@ -34,7 +34,7 @@ def _quotes(entry):
 
 
 def test_text_documents_page_counts_and_quotes_ground(shared_dir):
-    _canonical_text, quote_on_page = _canonical(shared_dir)
+    canonical_text, quote_on_page = _canonical(shared_dir)
     checked = 0
     for entry in _truth(shared_dir):
         if entry.get("format") == "pdf_image":
@@ -45,6 +45,8 @@ def test_text_documents_page_counts_and_quotes_ground(shared_dir):
         assert doc.metadata["is_lease"] is (entry["kind"] != "not_a_lease"), (entry["file"], doc.metadata)
         for field, page, quote in _quotes(entry):
             assert quote_on_page(quote, doc.page(page).text), (entry["file"], field, page, quote)
+            # Stricter than the scorer: contiguous up to whitespace, no "spaces removed" fallback needed.
+            assert canonical_text(quote) in canonical_text(doc.page(page).text), (entry["file"], field, quote)
             checked += 1
     assert checked > 300
 
