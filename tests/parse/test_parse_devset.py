@@ -67,3 +67,23 @@ def test_image_pdfs_are_ocred_page_faithfully(shared_dir):
             scores.append(fuzz.partial_ratio(canonical_text(quote), canonical_text(doc.page(page).text)))
     # OCR is not letter-perfect, but quotes must be recognisably on their own page.
     assert sum(s >= 90 for s in scores) / len(scores) >= 0.85, sorted(scores)[:10]
+
+
+def test_pdf_quotes_have_offsets_and_highlight_boxes(shared_dir):
+    located = 0
+    for entry in _truth(shared_dir):
+        if entry.get("format") != "pdf_text":
+            continue
+        doc = parse_document((shared_dir / "devset" / entry["file"]).read_bytes())
+        for _field, number, quote in _quotes(entry):
+            page = doc.page(number)
+            start = page.text.find(quote)
+            if start < 0:
+                continue  # wrapped over a line break; grounding still holds (checked above)
+            assert page.text[start:start + len(quote)] == quote
+            box = page.bbox_for(start, start + len(quote))
+            assert box is not None, (entry["file"], quote)
+            left, top, right, bottom = box
+            assert 0 <= left < right <= page.width and 0 <= top < bottom <= page.height
+            located += 1
+    assert located > 150
