@@ -90,6 +90,20 @@ def openapi_document() -> dict[str, Any]:
                                       "400": _err("bad version"), "404": _err("unknown document or not ready"),
                                       **_AUTH_ERRORS}},
             },
+            "/v1/documents/{doc_id}/consolidated": {
+                "parameters": _DOC_ID,
+                "get": {"summary": "Current terms of a lease after its linked amendments (an amendment id gives "
+                                   "its lease's); each value cites the document that set it",
+                        "responses": {"200": _ok("consolidated terms", {
+                            "type": "object", "required": ["document_id", "fields", "rent_schedule", "sources",
+                                                           "history"],
+                            "properties": {"document_id": {"type": "string"}, "fields": {"type": "object"},
+                                           "rent_schedule": {"type": "array"}, "risk_flags": {"type": "array"},
+                                           "sources": {"type": "array", "items": {"type": "object", "required": [
+                                               "document_id", "filename", "kind", "role"]}},
+                                           "history": {"type": "object"}}}),
+                                      "404": _err("unknown document or not ready"), **_AUTH_ERRORS}},
+            },
             "/v1/query": {"post": {
                 "summary": "Ask a question across your documents",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {

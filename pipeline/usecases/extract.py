@@ -76,7 +76,9 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
                 doc.error_code = doc.error_message = None
                 uow.documents.update(doc)
                 uow.commit()
-            return done
+    if done is not None:
+        _link_amendments(doc.org_id, doc_id, uow_factory=uow_factory, blobs=blobs)  # a retry re-links
+        return done
 
     started = time.monotonic()
     progress = lambda stage, msg: set_progress(doc_id, stage, msg, uow_factory=uow_factory)  # noqa: E731
@@ -112,6 +114,7 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
         doc = uow.documents.get_any_org(doc_id)
         existing = uow.extractions.find(doc.org_id, doc.id, doc.content_hash, extractor.version)
         if existing is not None:  # a concurrent worker finished first
+            _settle_ready(uow, doc)
             return existing
         version = uow.extractions.next_version(doc.id)
         extraction = Extraction(id=new_id(), document_id=doc.id, org_id=doc.org_id, version=version,
@@ -121,6 +124,7 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
             uow.extractions.add(extraction)
         except Conflict:
             uow.rollback()
+            _settle_ready(uow, uow.documents.get_any_org(doc_id))
             return uow.extractions.latest(doc.org_id, doc.id)
         doc.status = DocumentStatus.READY
         doc.error_code = doc.error_message = None
@@ -134,7 +138,29 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
         uow.commit()
     log.info("extraction saved", extra={"document_id": doc_id, "version": version,
                                         "seconds": round(time.monotonic() - started, 3)})
+    _link_amendments(doc.org_id, doc_id, uow_factory=uow_factory, blobs=blobs)
     return extraction
+
+
+def _link_amendments(org_id: str, doc_id: str, *, uow_factory: Callable, blobs: BlobStore) -> None:
+    """Link an amendment to its lease (or a new lease to waiting amendments); a failure here keeps the extraction."""
+    from pipeline.usecases.consolidate import link_after_extraction
+
+    try:
+        link_after_extraction(org_id, doc_id, uow_factory=uow_factory, blobs=blobs)
+    except AtlasError as exc:
+        log.warning("amendment linking skipped", extra={"document_id": doc_id, "error": str(exc)})
+
+
+def _settle_ready(uow, doc: Document) -> None:  # type: ignore[no-untyped-def]
+    """A racing run saved the extraction first; this run's 'processing' progress must not be left behind."""
+    if doc.status == DocumentStatus.READY:
+        return
+    doc.status = DocumentStatus.READY
+    doc.error_code = doc.error_message = None
+    doc.progress = {"stage": "extracted", "message": "saved by a concurrent run", "at": utcnow().isoformat()}
+    uow.documents.update(doc)
+    uow.commit()
 
 
 def save_correction(org_id: str, doc_id: str, fields: dict, *, uow_factory: Callable, user: str) -> Extraction:
