@@ -54,8 +54,34 @@ def _pick(hits: list[Hit]) -> Hit | None:
 
 
 def extract_commencement(dt: DocText, day_first: bool = False) -> Hit | None:
-    """The lease commencement date."""
-    return _pick(_date_hits(dt, _COMMENCE_CUE, _COMMENCE_AFTER, day_first))
+    """The lease commencement date (directly, or through the defined date the term commences on)."""
+    return _pick(_date_hits(dt, _COMMENCE_CUE, _COMMENCE_AFTER, day_first)) or _commencement_by_definition(dt, day_first)
+
+
+_COMMENCES_ON_TERM = re.compile(r"\bterm\b[^.;]{0,120}?\b(?:commence|begin)s?\s+on\s+(?:and\s+(?:include|including)\s+)?"
+                                r"the\s+((?:[A-Z][a-z]+\s+){0,3}Date)\b")
+
+
+def _commencement_by_definition(dt: DocText, day_first: bool) -> Hit | None:
+    """'The term will commence on the Effective Date' + 'dated as of July 17, 2007 (the "Effective Date")'."""
+    for m in _COMMENCES_ON_TERM.finditer(dt.text):
+        name = re.escape(m.group(1))
+        for d in re.finditer(rf"\(\s*(?:the|this)?\s*\"\s*{name}\s*\"\s*\)|\"\s*{name}\s*\"\s+(?:means|shall\s+mean)", dt.text):
+            if d.group(0).startswith("("):
+                window_start = max(0, d.start() - 60)
+                found = list(find_dates(dt.text[window_start:d.start()], day_first))
+                if not found:
+                    continue
+                when, s, e = found[-1]
+                s, e = window_start + s, window_start + e
+            else:
+                found = list(find_dates(dt.text[d.end():d.end() + 80], day_first))
+                if not found:
+                    continue
+                when, s, e = found[0]
+                s, e = d.end() + s, d.end() + e
+            return Hit(when.isoformat(), s, e, 0.65, extra=[(m.start(), m.end())])
+    return None
 
 
 def extract_expiration(dt: DocText, commencement: Hit | None, term: Hit | None, day_first: bool = False) -> Hit | None:
@@ -117,10 +143,35 @@ def extract_term(dt: DocText) -> Hit | None:
             continue
         score = 0.85 if re.search(r"term\s*(?:of\s+this\s+lease)?\s*(?:\(the\s+\"term\"\))?\s*(?::|shall\s+be|is|of)\s*(?:a\s+period\s+of\s+)?$|"
                                   r"duration|fixed\s+term\s+of|term:\s*$", before, re.I) else 0.7
-        if _is_distractor(dt, m.start()):
+        if re.search(r"(?:fraction|part|portion)\s+of\s+(?:any\s+)?$", before, re.I):
+            continue  # 'proportionately for any fraction of a year'
+        if _is_distractor(dt, m.start()) or _OTHER_LEASE.search(sentence):
             continue
         hits.append(Hit(int(months) if months == int(months) else months, m.start(), m.end(), score))
-    return _pick(hits)
+    return _pick(hits) or _term_from_last_month(dt)
+
+
+# the term of another lease (the landlord's head lease, a prior lease) stated in a definition
+_OTHER_LEASE = re.compile(r"\b(?:superior|head|prior|existing|underlying|original|hypothetical|notional)\s+lease\b|"
+                          r"willing\s+(?:landlord|tenant|lessor|lessee)|open\s+market\s+rent", re.I)  # rent-review lease
+_LAST_MONTH_RE = re.compile(
+    r"(?:expir\w*|end\w*|terminat\w*)\s+on\s+the\s+last\s+day\s+of\s+the\s+(\w+)\s*(?:\((\d{1,3})(?:st|nd|rd|th)\)\s*)?"
+    r"(?:full\s+)?(?:calendar\s+)?month\s+(?:following|after)\s+the\s+(?:term\s+|rent\s+)?commencement\s+date|"
+    r"last\s+day\s+of\s+the\s+(\w+)\s*(?:\((\d{1,3})(?:st|nd|rd|th)\)\s*)?(?:full\s+)?(?:calendar\s+)?month\s+"
+    r"(?:following|after)\s+the\s+(?:term\s+|rent\s+)?commencement\s+date", re.I)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "sixth": 6, "twelfth": 12, "eighteenth": 18, "twenty-fourth": 24,
+             "thirty-sixth": 36, "forty-eighth": 48, "sixtieth": 60, "eighty-fourth": 84, "one hundred twentieth": 120}
+
+
+def _term_from_last_month(dt: DocText) -> Hit | None:
+    """'ending on the last day of the twelfth (12th) month following the Commencement Date' -> 12 months."""
+    for m in _LAST_MONTH_RE.finditer(dt.text):
+        word = (m.group(1) or m.group(3) or "").lower()
+        digits = m.group(2) or m.group(4)
+        n = int(digits) if digits else _ORDINALS.get(word) or (int(word[:-2]) if re.fullmatch(r"\d+(?:st|nd|rd|th)", word) else None)
+        if n and 0 < n <= 1500:
+            return Hit(n, m.start(), m.end(), 0.65)
+    return None
 
 
 def term_months_between(start: str, end: str) -> int:

@@ -108,3 +108,30 @@ def test_renewal_terms_follow_a_cross_reference_and_count_consecutive_terms(extr
     r = extract(text)
     assert _v(r, "renewal_option") is True
     assert _v(r, "renewal_terms") == "3 x 4 years at 90% of fair market rental value"
+
+
+def test_term_from_last_day_of_the_nth_month(extract):
+    text = ("Lease between Quay Street LLC (\"Landlord\") and Osprey Genomics, Inc. (\"Tenant\"). Landlord hereby leases "
+            "the Premises to Tenant. The Term shall commence on the Term Commencement Date and shall expire on the last "
+            "day of the eighteenth (18th) month following the Term Commencement Date.")
+    r = extract(text)
+    assert _v(r, "term_months") == 18
+
+
+def test_terms_of_superior_and_rent_review_leases_are_not_the_term(extract):
+    text = ("Underlease between Lomond Bank Ltd (the Landlord) and Arden Capital Limited (the Tenant).\n"
+            "Superior Lease means the lease of the Building dated 1 May 1990 for the term of 35 years from 1 May 1990.\n"
+            "The rent on review is the rent at which the Premises might be let in the open market by a willing landlord "
+            "to a willing tenant for a term of 10 years.\n"
+            "The Tenant shall pay yearly, and proportionately for any fraction of a year, the Initial Rent.")
+    r = extract(text)
+    assert _v(r, "term_months") is None
+
+
+def test_commencement_through_a_defined_date(extract):
+    text = ("This GROUND LEASE, dated as of March 3, 2011 (the \"Effective Date\"), is made between Cedar Funding "
+            "Corporation and Birch Foods, Inc. Birch Foods, Inc. does hereby lease to Cedar Funding Corporation the Land. "
+            "The term of this Ground Lease will commence on and include the Effective Date and end on the day before "
+            "the fiftieth anniversary of the Effective Date.")
+    r = extract(text)
+    assert _v(r, "commencement_date") == "2011-03-03"
