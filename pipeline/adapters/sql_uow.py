@@ -280,6 +280,34 @@ class SqlKeys:
                           .values(revoked_at=utcnow()))
 
 
+class SqlIdempotency:
+    """Stored first responses of POSTs sent with an Idempotency-Key, per organisation."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, org_id: str, key: str, *, max_age_s: float = 86_400.0) -> tuple[int, dict] | None:
+        """(status code, stored response) for the org's key, unless older than max_age_s."""
+        r = self.conn.execute(select(t.idempotency_keys).where(t.idempotency_keys.c.org_id == org_id,
+                                                               t.idempotency_keys.c.key == key)).first()
+        if r is None or (utcnow() - _aware(r.created_at)).total_seconds() > max_age_s:  # type: ignore[operator]
+            return None
+        return int(r.status_code), dict(r.response)
+
+    def put(self, org_id: str, key: str, status_code: int, response: dict) -> bool:
+        """Store the first response (replacing an expired one); False when another request stored it first."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(delete(t.idempotency_keys).where(
+                    t.idempotency_keys.c.org_id == org_id, t.idempotency_keys.c.key == key,
+                    t.idempotency_keys.c.created_at < utcnow() - timedelta(days=1)))
+                self.conn.execute(insert(t.idempotency_keys).values(
+                    org_id=org_id, key=key, response=response, status_code=status_code, created_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+
 class SqlUnitOfWork:
     """One transaction; repositories share its connection. Use as a context manager; commit explicitly."""
 
@@ -294,6 +322,7 @@ class SqlUnitOfWork:
         self.extractions = SqlExtractions(self.conn)
         self.outbox = SqlOutbox(self.conn)
         self.keys = SqlKeys(self.conn)
+        self.idempotency = SqlIdempotency(self.conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

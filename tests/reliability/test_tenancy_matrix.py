@@ -83,6 +83,8 @@ CASES: dict[tuple[str, str], tuple[Call, Check]] = {
     ("GET", "/v1/documents/<doc_id>"): (lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}", headers=h), _is_404),
     ("GET", "/v1/documents/<doc_id>/extraction"): (
         lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/extraction", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/consolidated"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/consolidated", headers=h), _is_404),
     ("DELETE", "/v1/documents/<doc_id>"): (
         lambda w, h: w.client.delete(f"/v1/documents/{w.doc_a}", headers=h), _is_404),
     ("POST", "/v1/query"): (
@@ -172,6 +174,8 @@ def test_org_a_gets_its_own_data_on_the_same_routes(world: World):
     h = World.h(world.key_a)
     assert world.client.get(f"/v1/documents/{world.doc_a}", headers=h).status_code == 200
     assert world.client.get(f"/v1/documents/{world.doc_a}/extraction", headers=h).status_code == 200
+    if ("GET", "/v1/documents/<doc_id>/consolidated") in _routes(world.app):
+        assert world.client.get(f"/v1/documents/{world.doc_a}/consolidated", headers=h).status_code == 200
     assert world.doc_a in world.client.get("/v1/documents", headers=h).get_data(as_text=True)
     assert world.doc_a in world.client.get("/v1/leases", headers=h).get_data(as_text=True)
 
