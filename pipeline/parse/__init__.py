@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from typing import Callable
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 NOT_A_LEASE_WARNING = "This document does not look like a lease; extracted terms may be missing or wrong."
 # Grace after the deadline for the worker thread to notice it and unwind before the caller gives up on it.
 _JOIN_GRACE_S = 2.0
+_DONE = object()
 
 
 def _no_progress(stage: str, detail: str) -> None:
@@ -30,26 +32,46 @@ def _no_progress(stage: str, detail: str) -> None:
 
 def parse_document(data: bytes, *, limits: ParseLimits | None = None,
                    progress: Callable[[str, str], None] | None = None) -> ParsedDocument:
-    """Parse document bytes into pages; every bad input ends as InvalidDocument with a machine code."""
+    """Parse document bytes into pages; every bad input ends as InvalidDocument with a machine code.
+
+    The work runs in a daemon thread so a call stuck inside a C library cannot hold the caller past the
+    deadline. `progress(stage, detail)` is still called on the caller's thread, and an exception it raises
+    (say, the job was cancelled) stops the parse and propagates.
+    """
     limits = limits or ParseLimits()
     progress = progress or _no_progress
     deadline = Deadline(limits.timeout_s)
+    events: queue.SimpleQueue = queue.SimpleQueue()
     outcome: dict[str, object] = {}
 
     def work() -> None:
         try:
-            outcome["doc"] = _parse(data, limits, deadline, progress)
+            outcome["doc"] = _parse(data, limits, deadline, lambda stage, detail: events.put((stage, detail)))
         except BaseException as exc:  # handed to the calling thread, which re-raises it
             outcome["error"] = exc
+        finally:
+            events.put(_DONE)
 
-    # The parse runs in a daemon thread so a call stuck inside a C library cannot hold the caller past the
-    # deadline; the shared deadline makes the thread itself stop at its next check.
     worker = threading.Thread(target=work, name="parse-document", daemon=True)
     worker.start()
-    worker.join(limits.timeout_s + _JOIN_GRACE_S)
-    if worker.is_alive():
-        log.warning("parse still running after %.0fs; abandoning it", limits.timeout_s)
-        raise timeout_error(limits.timeout_s)
+    give_up = time.monotonic() + limits.timeout_s + _JOIN_GRACE_S
+    try:
+        while True:
+            wait_s = give_up - time.monotonic()
+            if wait_s <= 0:
+                log.warning("parse still running after %.0fs; abandoning it", limits.timeout_s)
+                raise timeout_error(limits.timeout_s)
+            try:
+                event = events.get(timeout=wait_s)
+            except queue.Empty:
+                continue
+            if event is _DONE:
+                break
+            progress(*event)
+    except BaseException:
+        deadline.cancel()
+        raise
+    worker.join()
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["doc"]  # type: ignore[return-value]

@@ -33,14 +33,19 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._end = time.monotonic() + seconds
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """End the time budget now (the caller gave up); work stops at its next check."""
+        self._cancelled = True
 
     def remaining(self) -> float:
         """Seconds left (never negative)."""
-        return max(0.0, self._end - time.monotonic())
+        return 0.0 if self._cancelled else max(0.0, self._end - time.monotonic())
 
     def expired(self) -> bool:
-        """True once the deadline has passed."""
-        return time.monotonic() >= self._end
+        """True once the deadline has passed or was cancelled."""
+        return self._cancelled or time.monotonic() >= self._end
 
     def check(self) -> None:
         """Raise InvalidDocument('parse_timeout') when the deadline has passed."""

@@ -52,3 +52,18 @@ def test_lease_signal_and_warning():
     doc = parse_document(b"Minutes of the meeting. The weather was fine and lunch was served. " * 20)
     assert doc.metadata["is_lease"] is False
     assert doc.warnings and "lease" in doc.warnings[0]
+
+
+def test_progress_runs_on_the_calling_thread_and_can_cancel(make):
+    import threading
+
+    caller = threading.get_ident()
+    seen = []
+
+    def progress(stage, detail):
+        seen.append(threading.get_ident())
+        raise RuntimeError("job cancelled")
+
+    with pytest.raises(RuntimeError, match="job cancelled"):
+        parse_document(make.text_pdf([make.lease_lines] * 3), progress=progress)
+    assert seen and all(ident == caller for ident in seen)
