@@ -13,8 +13,10 @@ from werkzeug.utils import secure_filename
 from api.deps import services
 from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request, failure
-from api.legacy.identity import Caller, current_caller, json_body, request_user_id, working_org
+from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, request_user_id,
+                                 working_org)
 from pipeline.domain.errors import AtlasError, InvalidDocument
+from pipeline.domain.model import Document, Extraction
 from pipeline.legacy import mapping, records
 from pipeline.legacy.waiting import ExtractionFailed, ExtractionTimedOut, wait_for_extraction, watch
 from pipeline.usecases.extract import save_correction
@@ -29,7 +31,7 @@ def welcome() -> Response:
     return Response("Welcome to Atlas Data's API!", mimetype="text/plain")
 
 
-def _file_from_request() -> tuple[FileStorage | None, tuple[Response, int] | None]:
+def file_from_request() -> tuple[FileStorage | None, tuple[Response, int] | None]:
     if "file" not in request.files:
         return None, bad_request("No file part in request")
     upload = request.files["file"]
@@ -38,7 +40,7 @@ def _file_from_request() -> tuple[FileStorage | None, tuple[Response, int] | Non
     return upload, None
 
 
-def _read(upload: FileStorage) -> bytes:
+def read_upload(upload: FileStorage) -> bytes:
     limit = services().settings.max_upload_bytes
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
@@ -46,7 +48,7 @@ def _read(upload: FileStorage) -> bytes:
     return data
 
 
-def _store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, Any]:
+def store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, Any]:
     """Keep the bytes in the blob store and remember the token that names them."""
     svc = services()
     display = secure_filename(upload.filename or "") or "upload"
@@ -61,29 +63,38 @@ def _store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str,
     return {"token": token, "org_id": org_id, "filename": display, "blob_key": key}
 
 
-def _ingest(org_id: str, filename: str, data: bytes):  # type: ignore[no-untyped-def]
+def ingest_upload(org_id: str, filename: str, data: bytes) -> tuple[Document, bool]:
+    """The pipeline document for these bytes (deduplicated by content hash) and whether it is new."""
     svc = services()
-    doc, _ = ingest(org_id, filename, data, uow_factory=svc.uow_factory, blobs=svc.blobs,
-                    check_upload=svc.check_upload)
-    return doc
+    return ingest(org_id, filename, data, uow_factory=svc.uow_factory, blobs=svc.blobs,
+                  check_upload=svc.check_upload)
 
 
-def _extraction_for(org_id: str, filename: str, data: bytes):  # type: ignore[no-untyped-def]
+def _ingest(org_id: str, filename: str, data: bytes) -> Document:
+    return ingest_upload(org_id, filename, data)[0]
+
+
+def extraction_of(doc: Document) -> Extraction:
+    """The document's extraction, waiting for the worker up to the legacy wait budget."""
     svc = services()
-    doc = _ingest(org_id, filename, data)
-    return wait_for_extraction(org_id, doc.id, uow_factory=svc.uow_factory, timeout_s=svc.settings.legacy_wait_s)
+    return wait_for_extraction(doc.org_id, doc.id, uow_factory=svc.uow_factory,
+                               timeout_s=svc.settings.legacy_wait_s)
+
+
+def _extraction_for(org_id: str, filename: str, data: bytes) -> Extraction:
+    return extraction_of(_ingest(org_id, filename, data))
 
 
 @bp.post("/upload")
 def upload_file() -> Response | tuple[Response, int]:
     """Store the file and hand back an opaque filepath token; the pipeline starts on it at once."""
     caller = current_caller(request_user_id())
-    upload, err = _file_from_request()
+    upload, err = file_from_request()
     if err:
         return err
     assert upload is not None
-    data = _read(upload)
-    stored = _store_upload(caller, upload, data)
+    data = read_upload(upload)
+    stored = store_upload(caller, upload, data)
     try:
         _ingest(stored["org_id"], stored["filename"], data)
     except InvalidDocument as exc:  # the legacy upload accepted anything; the extraction routes report it
@@ -93,12 +104,12 @@ def upload_file() -> Response | tuple[Response, int]:
 
 def _extract_route(what: str, build: Any) -> Response | tuple[Response, int]:
     caller = current_caller(request_user_id())
-    upload, err = _file_from_request()
+    upload, err = file_from_request()
     if err:
         return err
     assert upload is not None
-    data = _read(upload)
-    stored = _store_upload(caller, upload, data)
+    data = read_upload(upload)
+    stored = store_upload(caller, upload, data)
     try:
         extraction = _extraction_for(stored["org_id"], stored["filename"], data)
     except ExtractionTimedOut:
@@ -123,9 +134,11 @@ def extract_risk_flags() -> Response | tuple[Response, int]:
         "sourceData": mapping.risk_flags_source_data(ext)})
 
 
-def _upload_for(caller: Caller, token: str | None) -> dict[str, Any] | None:
+def upload_for(caller: Caller, token: str | None) -> dict[str, Any] | None:
+    """The upload a token names when the caller owns it, else None."""
     with services().uow_factory() as uow:
-        return records.find_upload(uow.conn, token, caller.org_id)
+        up = records.find_upload(uow.conn, token, caller.org_id)
+        return up if up is not None and may_read_upload(uow.conn, caller, up) else None
 
 
 @bp.post("/classify-asset-type")
@@ -136,7 +149,7 @@ def classify_asset_type() -> Response | tuple[Response, int]:
     token = body.get("file_path")
     if not token:
         return bad_request("No file path provided")
-    up = _upload_for(caller, token)
+    up = upload_for(caller, token)
     if up is None:
         return bad_request("File not found", 404)
     svc = services()
@@ -161,7 +174,7 @@ def reclassify_asset_type() -> Response | tuple[Response, int]:
     token, new_type = body.get("file_path"), body.get("new_asset_type")
     if not token or not new_type:
         return bad_request("Missing required fields")
-    up = _upload_for(caller, token)
+    up = upload_for(caller, token)
     if up is None:
         return bad_request("File not found", 404)
     if new_type not in mapping.ACCEPTED_ASSET_TYPES:
@@ -187,11 +200,11 @@ def stream_key_terms() -> Response:
     caller = current_caller(request_user_id())
     svc = services()
     if request.method == "POST":
-        upload, err = _file_from_request()
+        upload, err = file_from_request()
         if err:
             return _sse_error_only(err[0].get_json()["error"])
         assert upload is not None
-        stored = _store_upload(caller, upload, _read(upload))
+        stored = store_upload(caller, upload, read_upload(upload))
         data, up = None, stored
     else:
         name = request.args.get("filename")
@@ -200,6 +213,8 @@ def stream_key_terms() -> Response:
         with svc.uow_factory() as uow:
             found = records.find_upload(uow.conn, name, caller.org_id) or \
                 records.find_upload_by_name(uow.conn, secure_filename(name), caller.org_id)
+            if found is not None and not may_read_upload(uow.conn, caller, found):
+                found = None
         if found is None:
             return _sse_error_only("File not found")
         up = found

@@ -80,3 +80,30 @@ def json_body() -> dict[str, Any] | None:
     """The request's JSON object, or None when absent or not an object."""
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else None
+
+
+def reading_org(conn: Connection, caller: Caller) -> str | None:
+    """The organisation a read-only route answers from (nothing is created; None when the caller has none)."""
+    if caller.org_id is not None:
+        return caller.org_id
+    if caller.user_id:
+        user = records.get_user(conn, caller.user_id)
+        return user["org_id"] if user else None
+    return records.find_org(conn, records.SHARED_ORG)
+
+
+def may_read_upload(conn: Connection, caller: Caller, upload: dict[str, Any]) -> bool:
+    """Whether the caller owns an upload token: its key's organisation, or (development) its user's uploads.
+
+    Without a key or user id (development only) knowing the token is enough: it carries the file's SHA-256.
+    """
+    if caller.org_id is not None:
+        return upload["org_id"] == caller.org_id
+    if not caller.user_id:
+        return True
+    user = records.get_user(conn, caller.user_id)
+    if user is not None and upload["org_id"] == user["org_id"]:
+        return True
+    if upload["org_id"] == records.find_org(conn, records.SHARED_ORG):
+        return True  # the app's /upload carries no user id: shared development uploads
+    return records.user_registered_path(conn, caller.user_id, upload["token"])

@@ -137,3 +137,28 @@ def get_activity(conn: Connection, activity_id: str) -> dict[str, Any] | None:
     """One activity row, or None."""
     r = conn.execute(select(lt.activities).where(lt.activities.c.id == activity_id)).mappings().first()
     return dict(r) if r else None
+
+
+def find_org(conn: Connection, name: str) -> str | None:
+    """The id of the organisation with this name, or None (never creates it)."""
+    org = SqlKeys(conn).get_org_by_name(name)
+    return org.id if org else None
+
+
+def user_registered_path(conn: Connection, user_id: str, file_path: str) -> bool:
+    """Whether the user registered a document under this upload token."""
+    q = select(lt.registrations.c.id).where(lt.registrations.c.user_id == user_id,
+                                            lt.registrations.c.file_path == file_path).limit(1)
+    return conn.execute(q).first() is not None
+
+
+def list_ledger(conn: Connection, *, org_id: str | None, user_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """Ledger activities, newest first, within an organisation and/or a user's registered documents."""
+    q = select(lt.activities)
+    if org_id is not None:
+        q = q.where(lt.activities.c.org_id == org_id)
+    if user_id is not None:
+        q = q.where(lt.activities.c.document_id.in_(
+            select(lt.registrations.c.id).where(lt.registrations.c.user_id == user_id)))
+    q = q.order_by(lt.activities.c.timestamp.desc(), lt.activities.c.block_number.desc()).limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()]
