@@ -15,7 +15,7 @@ from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request
 from api.legacy.extraction_routes import extraction_of, ingest_upload, upload_for
 from api.legacy.identity import Caller, check_document, current_caller, json_body, reading_org, request_user_id
-from pipeline.domain.errors import NotFound
+from pipeline.domain.errors import AtlasError, NotFound
 from pipeline.domain.model import Document, DocumentStatus
 from pipeline.index.answer import Answer
 from pipeline.legacy import mapping
@@ -92,6 +92,11 @@ def query_text() -> Response | tuple[Response, int]:
         answer = _answer(caller, question)
     except IndexUnavailable as exc:
         return _index_unavailable(exc)
+    except AtlasError:
+        raise
+    except Exception:  # the legacy contract answers retrieval failures with {"error": "Query failed"}
+        log.exception("legacy query failed")
+        return jsonify({"error": "Query failed"}), 500
     return jsonify({"response": answer.answer, "retrieved_nodes": [s.quote for s in answer.sources],
                     "sources": [s.to_dict() for s in answer.sources], "mode": answer.mode})
 
@@ -108,6 +113,11 @@ def rag_query() -> Response | tuple[Response, int]:
         answer = _answer(caller, question)
     except IndexUnavailable as exc:
         return _index_unavailable(exc)
+    except AtlasError:
+        raise
+    except Exception:  # the legacy contract answers retrieval failures with {"error": "Query failed"}
+        log.exception("legacy rag query failed")
+        return jsonify({"error": "Query failed"}), 500
     return jsonify({"answer": answer.answer, "sources": [s.to_dict() for s in answer.sources], "mode": answer.mode})
 
 

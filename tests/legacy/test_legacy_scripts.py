@@ -83,6 +83,34 @@ def test_query_and_rag_query_answer_through_ask(env, lease_pdf) -> None:
     assert env.client.post("/rag-query", json={}).get_json() == {"error": "No query provided"}
 
 
+class BrokenRetriever:
+    """A retriever whose store fails mid-query."""
+
+    def retrieve(self, org_id: str, question: str, **_: object) -> list[Hit]:
+        raise RuntimeError("chroma went away")
+
+
+def test_rag_query_failure_uses_the_legacy_shape(env) -> None:
+    _post_file(env.client, "/upload", b"This Lease is made between A and B. " * 20, "l.txt")
+    env.svc.extras.update(retriever=BrokenRetriever(), answer_llm=None)
+    r = env.client.post("/rag-query", json={"query": "hello there", "user_id": ALICE})
+    assert r.status_code == 500 and r.get_json() == {"error": "Query failed"}
+    assert env.client.get(f"/query?text=hello&user_id={ALICE}").get_json() == {"error": "Query failed"}
+
+
+def test_rag_query_with_the_real_retriever_construction(env) -> None:
+    """No fake: the retriever /v1/query builds (Chroma reader + local MiniLM), over an organisation with no index."""
+    try:
+        import pipeline.adapters.chroma_search  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"search side not importable: {exc}")
+    _post_file(env.client, "/upload", b"This Lease is made between A and B. " * 20, "l.txt")
+    r = env.client.post("/rag-query", json={"query": "hello there", "user_id": ALICE})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["answer"] == "No passage in your documents matches this question."
+    assert "retriever" in env.svc.extras  # built once, in the slot /v1/query shares
+
+
 def test_query_routes_answer_503_without_the_search_side(env, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pipeline.adapters.chroma_search", None)  # import now raises ImportError
     for r in (env.client.get("/query?text=rent"), env.client.post("/rag-query", json={"query": "rent"})):
