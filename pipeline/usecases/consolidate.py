@@ -108,7 +108,10 @@ def normalise_suite(suite: Any) -> str:
 
 # --------------------------------------------------------------------------- dates stated in the text
 
-_LEASE_DATED = re.compile(r"\b(?:lease|agreement|tenancy)\b[^.;]{0,90}?\bdated\s+(?:as\s+of\s+)?(?:the\s+)?$", re.I)
+# "lease dated <date>", not "Lease\n\nDated <date>" (a title) nor "Lease, as amended by an Amendment dated <date>"
+_LEASE_DATED = re.compile(r"(?<!this )\b(?:lease|agreement|tenancy)\b(?:(?!amend|\n\s*\n)[^.;]){0,90}?\bdated\s+"
+                          r"(?:as\s+of\s+)?(?:the\s+)?$", re.I)
+_PRIOR_AMENDMENT = re.compile(r"amended\s+by[^.;]{0,80}$", re.I)
 _OWN_DATE = re.compile(r"(?:date\s+of\s+(?:this\s+)?(?:lease|agreement)|effective\s+date|lease\s+date|"
                        r"\bdated(?:\s+as\s+of)?|made(?:\s+and\s+entered\s+into)?(?:\s+(?:as\s+of|this|on))?|"
                        r"entered\s+into(?:\s+(?:as\s+of|this|on))?)\s*[:\-]?\s*(?:the\s+)?$", re.I)
@@ -116,14 +119,16 @@ _OLD_EXPIRY = re.compile(r"(?:scheduled\s+to\s+expire|currently\s+expires?|expir
 _COMMENCED = re.compile(r"commenced\s+(?:on\s+)?(?:the\s+)?$", re.I)
 
 
-def _dates_after(text: str, cue: re.Pattern[str], window: int = 110) -> list[date]:
-    """Dates (read month-first and day-first) whose preceding words match cue, in text order."""
+def _dates_after(text: str, cue: re.Pattern[str], window: int = 110,
+                 unless: re.Pattern[str] | None = None) -> list[date]:
+    """Dates (read month-first and day-first) whose preceding words match cue (and not unless), in text order."""
     if find_dates is None:
         return []
     out: list[date] = []
     for day_first in (False, True):
         for d, s, _ in find_dates(text, day_first):
-            if cue.search(text[max(0, s - window):s]) and d not in out:
+            pre = text[max(0, s - window):s]
+            if cue.search(pre) and not (unless and unless.search(pre)) and d not in out:
                 out.append(d)
     return out
 
@@ -144,7 +149,7 @@ def text_facts(text: str) -> _TextFacts:
     """Read the dates and ordinal an amendment or lease states about itself and the lease it refers to."""
     head = text[:_TEXT_LIMIT]
     referenced = _dates_after(head, _LEASE_DATED)
-    own = [d for d in _dates_after(head[:3000], _OWN_DATE) if d not in referenced]
+    own = [d for d in _dates_after(head[:3000], _OWN_DATE, unless=_PRIOR_AMENDMENT) if d not in referenced]
     m = re.search(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+)(?:st|nd|rd|th)?\s+"
                   r"(?:amendment|modification|extension)", head[:400], re.I)
     ordinal = None

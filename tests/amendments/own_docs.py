@@ -66,3 +66,22 @@ containing 1,800 rentable square feet (the "Premises").
 
 4. GOVERNING LAW. This Lease is governed by the laws of the Province of Nova Scotia.
 """
+
+# A second amendment dated after the first, uploaded before it: its values must win.
+HALIFAX_SECOND_AMENDMENT = """SECOND AMENDMENT TO COMMERCIAL LEASE
+
+Dated 10 September 2027
+
+BETWEEN: HARBOURLINE REIT LIMITED, as successor in interest to Northgate Properties Limited (the "Lessor")
+AND: BRIGHTWAVE DENTAL STUDIO INC. (the "Lessee")
+
+WHEREAS Northgate Properties Limited and the Lessee are parties to a lease dated 14 February 2022 (the "Lease"),
+as amended by a First Amendment dated 3 January 2025, of Unit 12, 88 Harbourfront Road, Halifax, Nova Scotia
+B3J 1A1 (the "Premises");
+
+NOW THEREFORE the parties agree as follows:
+
+1. Extension. The term of the Lease is further extended so that it expires on 31 March 2031.
+
+2. Rent. Commencing 1 April 2028 the basic rent shall be C$7,250.00 per month.
+"""
