@@ -31,7 +31,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.extensions["atlas_ratelimit"] = RateLimiter(settings.rate_limit_per_minute)
     CORS(app, origins=settings.cors_origin_list, supports_credentials=True,
          allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-API-Key", "X-Request-Id"],
-         expose_headers=["X-Request-Id", "Location", "Retry-After"])
+         expose_headers=["X-Request-Id", "Location", "Retry-After", "Content-Range", "Accept-Ranges"])
 
     @app.before_request
     def _request_id() -> None:
