@@ -27,7 +27,8 @@ RULES: list[FlagRule] = [
     FlagRule("holdover_penalty",
              r"(?:hold(?:s|ing)?\s*over|holdover|sufferance|remain\w*\s+in\s+(?:possession|the\s+premises)\s+after)[^.]{0,300}?"
              r"(?:(?:1[5-9]\d|[2-9]\d\d)\s*%|(?:two|three|four|double|triple|twice|2|3)\s*(?:\(\d\)\s*)?times|"
-             r"(?:one\s+hundred\s+(?:fifty|sixty|seventy|seventy-five|eighty|ninety)|(?:two|three)\s+hundred)[\w\s-]*percent)",
+             r"(?:one\s+hundred\s+(?:fifty|sixty|seventy|seventy-five|eighty|ninety)|(?:two|three)\s+hundred)[\w\s-]*percent)"
+             r"|(?:1[5-9]\d|[2-9]\d\d)\s*%[^.]{0,200}?(?:retains?\s+possession|hold(?:s|ing)?\s*over|remains?\s+in\s+possession)",
              "medium", "Holdover rent of 150% or more of the rent in effect."),
     FlagRule("assignment_restriction",
              rf"(?:assign\w*|change\s+in\s+(?:the\s+)?(?:ownership|control))[^.]{{0,250}}?(?:sole\s+(?:and\s+absolute\s+)?discretion|"
@@ -36,7 +37,7 @@ RULES: list[FlagRule] = [
              rf"|if\s+{TT}\s+has\s+notified\s+{LL}\s+that\s+{TT}\s+intends\s+to\s+assign"
              rf"|wishes\s+to\s+assign[^.]{{0,80}}?(?:must\s+first|shall\s+first)\s+(?:make\s+an\s+)?offer",
              "medium", "Assignment needs consent the landlord may refuse at its sole discretion, or triggers recapture.",
-             unless=r"sublet|sublease|underlet(?!.*assign)"),
+             unless=r"^(?:(?!assign).)*\b(?:sublet|sublease|underlet)"),  # a sublease-first sentence
     FlagRule("sublease_restriction",
              rf"(?:sublet|sublease|underlet)\w*[^.]{{0,250}}?(?:sole\s+(?:and\s+absolute\s+)?discretion|under\s+any\s+circumstances|"
              rf"withhold\s+for\s+any\s+reason|absolute\s+discretion|recapture)"
@@ -159,4 +160,34 @@ def find_flags(dt: DocText) -> list[FlagHit]:
                     continue
             out[rule.type] = FlagHit(rule, m.start(), m.end())
             break
+    if "uncapped_operating_expenses" not in out:
+        hit = _pass_through_without_cap(dt)
+        if hit is not None:
+            out[hit.rule.type] = hit
     return list(out.values())
+
+
+_PASS_THROUGH = re.compile(
+    rf"{TT}'?s?\s+(?:proportionate\s+|pro\s+rata\s+)?share\s+of\s+(?:the\s+)?(?:operating\s+(?:expenses|costs)|"
+    r"common\s+area\s+(?:maintenance\s+)?(?:charges|costs|expenses)|service\s+charge|total\s+expenditure)"
+    r"|(?:fair\s+and\s+reasonable|fair|proper)\s+proportion\s+of\s+the\s+(?:total\s+expenditure|service\s+costs?|estate\s+costs?)"
+    rf"|participate\s+in\s+all\s+the\s+expenses|{TT}\s+shall\s+pay[^.]{{0,40}}?(?:increase|excess)[^.]{{0,40}}?operating\s+"
+    r"(?:expenses|costs)\s+over", re.I)
+_CAP = re.compile(r"\bcap(?:ped|s)?\b(?!ital)|shall\s+not\s+(?:increase|exceed)\s+(?:by\s+)?more\s+than|"
+                  r"(?:increase|exceed)\w*\s+(?:by\s+)?(?:more\s+than|in\s+excess\s+of)\s+[\w\s()]{0,25}?(?:percent|%)|"
+                  r"maximum\s+(?:annual\s+)?increase", re.I)
+_PASS_THROUGH_RULE = FlagRule("uncapped_operating_expenses", "", "high",
+                              "Tenant pays a share of operating expenses or service charge and no cap is stated.",
+                              confidence=0.6)
+
+
+def _pass_through_without_cap(dt: DocText) -> FlagHit | None:
+    """A pass-through of operating costs to the tenant in a lease that caps them nowhere."""
+    m = _PASS_THROUGH.search(dt.text)
+    if m is None:
+        return None
+    for c in _CAP.finditer(dt.text):
+        around = dt.text[max(0, c.start() - 300):c.end() + 300]
+        if re.search(r"operating|expense|service\s+charge|common\s+area|cam\b", around, re.I):
+            return None
+    return FlagHit(_PASS_THROUGH_RULE, m.start(), m.end())

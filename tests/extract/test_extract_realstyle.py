@@ -135,3 +135,42 @@ def test_commencement_through_a_defined_date(extract):
             "the fiftieth anniversary of the Effective Date.")
     r = extract(text)
     assert _v(r, "commencement_date") == "2011-03-03"
+
+
+def _flag_types(result):
+    return {f.type for f in result.risk_flags}
+
+
+def test_operating_expense_pass_through_without_cap_is_flagged(extract):
+    text = ("Lease between Mill Yard LLC (\"Landlord\") and Tern Labs, Inc. (\"Tenant\"). Landlord hereby leases the "
+            "Premises to Tenant. Tenant shall pay Tenant's Proportionate Share of Operating Expenses for each calendar "
+            "year as Additional Rent.")
+    assert "uncapped_operating_expenses" in _flag_types(extract(text))
+
+
+def test_capped_pass_through_is_not_flagged(extract):
+    text = ("Lease between Mill Yard LLC (\"Landlord\") and Tern Labs, Inc. (\"Tenant\"). Landlord hereby leases the "
+            "Premises to Tenant. Tenant shall pay Tenant's Proportionate Share of Operating Expenses, provided that "
+            "controllable Operating Expenses shall not increase by more than five percent (5%) per year.")
+    assert "uncapped_operating_expenses" not in _flag_types(extract(text))
+
+
+def test_holdover_percentage_stated_before_the_possession_words(extract):
+    text = ("Lease between Mill Yard LLC (\"Landlord\") and Tern Labs, Inc. (\"Tenant\"). Landlord hereby leases the "
+            "Premises to Tenant. After such thirty (30) day period, Tenant shall pay Landlord 200% of the rent then "
+            "applicable for each day Tenant shall retain possession of the Premises after expiration of this Lease.")
+    assert "holdover_penalty" in _flag_types(extract(text))
+
+
+def test_assignment_and_sublease_in_one_sentence_flags_assignment(extract):
+    text = ("Lease between Mill Yard LLC (\"Landlord\") and Tern Labs, Inc. (\"Tenant\"). Landlord hereby leases the "
+            "Premises to Tenant. Tenant shall not assign, transfer or sublease this Lease without Landlord's consent, "
+            "which may be withheld in Landlord's sole discretion.")
+    assert {"assignment_restriction", "sublease_restriction"} <= _flag_types(extract(text))
+
+
+def test_sublease_only_sole_discretion_does_not_flag_assignment(extract):
+    text = ("Lease between Mill Yard LLC (\"Landlord\") and Tern Labs, Inc. (\"Tenant\"). Landlord hereby leases the "
+            "Premises to Tenant. Tenant may not sublet the Premises without consent, which Landlord may withhold in its "
+            "sole discretion, but no consent is needed to assign to an affiliate.")
+    assert "assignment_restriction" not in _flag_types(extract(text))
