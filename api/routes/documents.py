@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from api.deps import current_org, require_org, services
 from pipeline.domain.errors import InvalidDocument, NotFound, ValidationFailed
 from pipeline.usecases.delete import blob_reference_checker, delete_document
-from pipeline.usecases.ingest import ingest
+from pipeline.usecases.ingest import check_upload_name, ingest
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
 
@@ -30,6 +30,7 @@ def create_document() -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None:
         raise ValidationFailed("multipart field 'file' is missing")
+    check_upload_name(upload.filename)
     data = upload.stream.read(svc.settings.max_upload_bytes + 1)
     doc, created = ingest(current_org(), upload.filename, data, uow_factory=svc.uow_factory, blobs=svc.blobs,
                           check_upload=svc.check_upload)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from typing import Callable
 
-from pipeline.domain.errors import Conflict
+from pipeline.domain.errors import Conflict, InvalidDocument
 from pipeline.domain.events import document_uploaded
 from pipeline.domain.model import Document, DocumentStatus, new_id
 from pipeline.ports import BlobStore
@@ -51,3 +52,11 @@ def ingest(org_id: str, filename: str | None, data: bytes, *, uow_factory: Calla
         uow.commit()
     log.info("document ingested", extra={"document_id": doc.id, "tenant_id": org_id, "bytes": len(data)})
     return doc, True
+
+
+def check_upload_name(filename: str | None) -> None:
+    """Refuse upload names that cannot be shown honestly: missing, blank, or carrying NUL/control characters."""
+    if not filename or not filename.strip():
+        raise InvalidDocument("the upload needs a file name with its extension", code="invalid_filename")
+    if any(unicodedata.category(ch) == "Cc" for ch in filename):
+        raise InvalidDocument("the file name contains control characters such as NUL", code="invalid_filename")
