@@ -116,6 +116,8 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
             continue
         if re.search(r"example|were\s+paid|if\s+rent\s+of", before[-120:], re.I):
             continue
+        if "=" in _line(dt, s, e):
+            continue  # a cell of a computation row ('$7,269,481 x 0.09825 = ...'), not a statement of the rent
         after_clause = re.split(r"[.;]\s", after)[0]
         basis = _basis(after_clause[:60]) or _basis(clause_before[-100:])
         if basis is None:
@@ -126,6 +128,33 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
             basis = "psm_" + basis  # a rate per square metre, multiplied by the area below
         out.append((amount, basis, s, e))
     return out
+
+
+def _line(dt: DocText, s: int, e: int) -> str:
+    """The raw line holding the span."""
+    lo = max(dt.raw.rfind("\n", 0, s), dt.raw.rfind("\f", 0, s)) + 1
+    hi_n, hi_f = dt.raw.find("\n", e), dt.raw.find("\f", e)
+    hi = min(x for x in (hi_n, hi_f, len(dt.raw)) if x >= 0)
+    return dt.raw[lo:hi]
+
+
+_NUM = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d{2})?(?![\d])|(?<![\d.,])\d{4,7}\.\d{2}(?!\d)")
+
+
+def _annual_monthly_pair(dt: DocText) -> Hit | None:
+    """The first rent-table line ending in an annual figure and its twelfth ('... 714,226.51 59,518.88'): the monthly."""
+    for m in re.finditer(r"(?m)^[^\n]*$", dt.raw):
+        nums = list(_NUM.finditer(m.group(0)))
+        if len(nums) < 2:
+            continue
+        a, b = (float(x.group(0).replace(",", "")) for x in nums[-2:])
+        if b <= 0 or abs(a - 12 * b) > max(0.02, 0.001 * a):
+            continue
+        if not re.search(r"\brent", dt.text[max(0, m.start() - 600):m.start()], re.I):
+            continue
+        s, e = m.start() + nums[-1].start(), m.start() + nums[-1].end()
+        return Hit(round_cents(b), m.start(), e, 0.7, raw=m.group(0).strip(), extra=[(s, e)])
+    return None
 
 
 def _to_monthly(amount: float, basis: str, area: float | None) -> float | None:
@@ -238,7 +267,7 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
                 pct = out.escalation.value["percent"] if out.escalation else None
                 _build_schedule(out, monthly, start_date, end_date, pct, area_v, (s, e))
     if out.base is None:
-        out.base = _peppercorn(dt)
+        out.base = _annual_monthly_pair(dt) or _peppercorn(dt)
     _check_mismatch(out, statements, steps, area_v)
     return out
 

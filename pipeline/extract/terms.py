@@ -266,8 +266,29 @@ _ASSET = [
 ]
 
 
+_MIXED_AREAS = re.compile(
+    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)\s+and\s+"
+    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)", re.I)
+_USE_KIND = (("industrial", r"manufactur|production|warehouse|industrial|assembly|distribution"),
+             ("office", r"office"), ("retail", r"retail|sales\s+floor"), ("medical", r"medical|clinic|laborator"))
+
+
+def _asset_by_area_split(dt: DocText) -> Hit | None:
+    """'20,000 square feet of office space and 65,000 square feet of manufacturing space': the larger use wins."""
+    m = _MIXED_AREAS.search(dt.text)
+    if m is None:
+        return None
+    parts = [(float(m.group(1).replace(",", "")), m.group(2)), (float(m.group(3).replace(",", "")), m.group(4))]
+    size, use = max(parts)
+    kind = next((k for k, pat in _USE_KIND if re.search(pat, use, re.I)), None)
+    return Hit(kind, m.start(), m.end(), 0.75) if kind else None
+
+
 def extract_asset_type(dt: DocText) -> Hit | None:
-    """Asset type from the building description or permitted use (earliest clear description wins)."""
+    """Asset type from a split of areas by use, else the building description or permitted use (earliest wins)."""
+    split = _asset_by_area_split(dt)
+    if split is not None:
+        return split
     best: Hit | None = None
     for kind, pat in _ASSET:
         m = re.search(pat, dt.text, re.I)

@@ -174,3 +174,19 @@ def test_sublease_only_sole_discretion_does_not_flag_assignment(extract):
             "Premises to Tenant. Tenant may not sublet the Premises without consent, which Landlord may withhold in its "
             "sole discretion, but no consent is needed to assign to an affiliate.")
     assert "assignment_restriction" not in _flag_types(extract(text))
+
+
+def test_formula_rent_table_reads_the_monthly_column(extract):
+    text = ("Lease between Basin Partners (\"Lessor\") and Gannet Controls, Inc. (\"Lessee\"). Lessor hereby leases the "
+            "building to Lessee.\nExhibit C Rent Schedule\nLease Year  Cost  Factor  Annual Rent  Monthly Rent\n"
+            "1 $ 2,400,000.00 0.1000 = 240,000.00 20,000.00\n2 $ 2,400,000.00 0.1030 = 247,200.00 20,600.00\n")
+    r = extract(text)
+    assert _v(r, "base_rent_monthly") == 20000.0
+
+
+def test_asset_type_follows_the_larger_use_in_an_area_split(extract):
+    text = ("Lease between Basin Partners (\"Lessor\") and Gannet Controls, Inc. (\"Lessee\"). Lessor hereby leases to "
+            "Lessee a building of 50,000 square feet, comprising 10,000 square feet of office space and 40,000 square "
+            "feet of manufacturing and assembly space.")
+    r = extract(text)
+    assert _v(r, "asset_type") == "industrial"
