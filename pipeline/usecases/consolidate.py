@@ -194,11 +194,15 @@ def match_score(amendment: Extraction, amend_facts: _TextFacts, lease: Extractio
     parts: dict[str, float] = {}
     tenant = party_similarity(_value(amendment, "tenant"), _value(lease, "tenant"))
     landlord = party_similarity(_value(amendment, "landlord"), _value(lease, "landlord"))
-    lease_landlord = normalise_party(_value(lease, "landlord"))
-    if landlord < 1.0 and lease_landlord and amend_facts.text and \
-            lease_landlord in normalise_party(amend_facts.text):
+    amend_text = normalise_party(amend_facts.text) if amend_facts.text else ""
+    lease_landlord, lease_tenant = normalise_party(_value(lease, "landlord")), normalise_party(_value(lease, "tenant"))
+    if landlord < 1.0 and lease_landlord and f" {lease_landlord} " in f" {amend_text} ":
         landlord = 1.0  # a successor landlord's amendment names the original landlord in its recitals
+    if tenant < 1.0 and lease_tenant and f" {lease_tenant} " in f" {amend_text} ":
+        tenant = 1.0  # an assignment names the original tenant (assignor) in its recitals
     parts["tenant"] = 3.0 * tenant if tenant >= 0.6 else 0.0
+    if tenant < 0.3 and lease_tenant and normalise_party(_value(amendment, "tenant")):
+        parts["tenant"] = -2.0  # another tenant in the same building is another lease
     parts["landlord"] = 2.0 * landlord if landlord >= 0.6 else 0.0
 
     premises = premises_similarity(_value(amendment, "premises_address"), _value(lease, "premises_address"))

@@ -75,3 +75,16 @@ def test_a_lease_dated_in_its_own_opening_is_its_own_date_not_a_reference() -> N
                      premises_address="88 Harbourfront Rd., Halifax, NS")
     _, parts = match_score(amendment, text_facts("parties to a lease dated 14 February 2022"), lease, facts)
     assert parts["lease_date"] > 0
+
+
+def test_another_tenant_in_the_same_building_is_not_linked_unless_named_as_assignor() -> None:
+    lease = _ext("lease", landlord="Copper Ridge Investors LP", tenant="Cobalt Precision Machining LLC",
+                 premises_address="2170 Quarry Road, Charlotte, North Carolina 28202")
+    neighbour = _ext("amendment", landlord="Copper Ridge Investors LP", tenant="Juniper Yoga Studio LLC",
+                     premises_address="2170 Quarry Road, Charlotte, NC 28202")
+    score, parts = match_score(neighbour, text_facts(""), lease, None)
+    assert parts["tenant"] < 0 and not _qualifies(parts, score)
+    assignment = text_facts("Cobalt Precision Machining LLC (\"Assignor\") has assigned the Lease to Juniper Yoga "
+                            "Studio LLC")
+    score, parts = match_score(neighbour, assignment, lease, None)
+    assert parts["tenant"] == 3.0 and _qualifies(parts, score)
