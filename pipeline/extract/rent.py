@@ -157,6 +157,36 @@ def _annual_monthly_pair(dt: DocText) -> Hit | None:
     return None
 
 
+_TOTAL_DEF = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,3}Rent)\s+(?:means|shall\s+mean|is)\s+the\s+(?:total|aggregate|sum)\s+of\s+"
+                        r"(?:the\s+)?((?:[A-Z0-9][\w-]*\s+){1,4}Rent)\s+and\s+(?:the\s+)?((?:[A-Z0-9][\w-]*\s+){1,4}Rent)\b")
+
+
+def _defined_amount(dt: DocText, name: str) -> tuple[float, int, int] | None:
+    """Monthly amount stated in the definition of a rent term ('Demise 1 Initial Rent means ... (PS253,548) per annum')."""
+    d = re.search(rf"\b{re.escape(name)}\s+(?:means|shall\s+mean|is)\s+([^;]{{0,260}})", dt.text)
+    if d is None:
+        return None
+    money = list(find_money(d.group(1)))
+    basis = _basis(d.group(1))
+    if not money or basis not in ("annual", "monthly"):
+        return None
+    amount, _cur, s, e = money[0]
+    monthly = _to_monthly(amount, basis, None)
+    return (monthly, d.start(1) + s, d.start(1) + e) if monthly is not None else None
+
+
+def _total_of_defined_rents(dt: DocText) -> tuple[Hit, list[float]] | None:
+    """'Initial Rent means the total of the Demise 1 Initial Rent and the Demise 2 Initial Rent': the monthly sum."""
+    for m in _TOTAL_DEF.finditer(dt.text):
+        parts = [_defined_amount(dt, m.group(i).strip()) for i in (2, 3)]
+        if any(p is None for p in parts):
+            continue
+        total = round_cents(sum(p[0] for p in parts))  # type: ignore[index]
+        return (Hit(total, m.start(), m.end(), 0.72, raw=m.group(0), extra=[(p[1], p[2]) for p in parts]),  # type: ignore[index]
+                [p[0] for p in parts])  # type: ignore[index]
+    return None
+
+
 def _to_monthly(amount: float, basis: str, area: float | None) -> float | None:
     if basis == "monthly":
         return round_cents(amount)
@@ -266,6 +296,9 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
                     end_of_term(start_date, term_months) if term_months else None)
                 pct = out.escalation.value["percent"] if out.escalation else None
                 _build_schedule(out, monthly, start_date, end_date, pct, area_v, (s, e))
+    total = _total_of_defined_rents(dt)
+    if total is not None and (out.base is None or any(abs(out.base.value - part) < 0.01 for part in total[1])):
+        out.base = total[0]  # the rent read was one component of a defined total
     if out.base is None:
         out.base = _annual_monthly_pair(dt) or _peppercorn(dt)
     _check_mismatch(out, statements, steps, area_v)

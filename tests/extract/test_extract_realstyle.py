@@ -190,3 +190,15 @@ def test_asset_type_follows_the_larger_use_in_an_area_split(extract):
             "feet of manufacturing and assembly space.")
     r = extract(text)
     assert _v(r, "asset_type") == "industrial"
+
+
+def test_rent_defined_as_the_total_of_two_defined_rents(extract):
+    text = ("THIS UNDERLEASE is made between Harlow Bank Ltd (the Landlord) and Fenchurch Analytics Limited (the Tenant).\n"
+            "1.10 Unit A Rent means one hundred and twenty thousand pounds (£120,000) per annum;\n"
+            "1.11 Unit B Rent means twenty-four thousand pounds (£24,000) per annum;\n"
+            "1.12 Initial Rent means the total of the Unit A Rent and the Unit B Rent;\n"
+            "The Tenant shall pay the Initial Rent by equal quarterly instalments.")
+    r = extract(text)
+    assert _v(r, "base_rent_monthly") == 12000.0
+    quotes = " ".join(c.quote for c in r.fields["base_rent_monthly"].citations)
+    assert "total of the Unit A Rent" in quotes and "120,000" in quotes
