@@ -124,9 +124,12 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
     prescribed = _LR_NO_RENEWAL.search(dt.text, 0, end)
     if prescribed is not None and (neg is None or prescribed.start() < neg.start()):
         neg = prescribed
+    conditional: Hit | None = None
     for m in _RENEW_POS.finditer(dt.text, 0, end):
         s, e = dt.sentence_bounds(m.start(), 500)
         sentence = dt.text[s:e]
+        if conditional is None and _CONDITIONAL_OPTION.search(sentence):
+            conditional = Hit(False, m.start(), min(e, m.start() + 160), 0.6)
         if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
             continue
         if neg and neg.start() <= m.start() <= neg.end():
@@ -137,7 +140,13 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
         return option, _renewal_terms(dt, s, e, m)
     if neg:
         return Hit(False, neg.start(), neg.end(), 0.8), None
-    return None, None
+    # an option 'only if provided for in Appendix A' and no clause granting one: the lease gives none
+    return conditional, None
+
+
+_CONDITIONAL_OPTION = re.compile(r"(?:if|only\s+if|provided\s+that)\s+there\s+is\s+a\s+provision\s+for\s+(?:this|it|such)|"
+                                 r"(?:if|to\s+the\s+extent)\s+(?:so\s+)?(?:provided|specified)\s+(?:for\s+)?in\s+"
+                                 r"(?:appendix|schedule|exhibit|annex)", re.I)
 
 
 def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
@@ -234,7 +243,7 @@ _EXPENSE = [
     ("modified_gross", r"modified\s+gross"),
     ("base_year", r"base\s+year|base\s+operating\s+(?:cost|expense)|expense\s+stop|increases?\s+(?:in\s+\w+\s+)?over\s+(?:the\s+)?base"),
     ("nnn", r"triple[\s-]+net|\bNNN\b|absolutely\s+net|net[\s,]+net[\s,]+net|carefree\s+net|fully\s+net|bondable"),
-    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease|inclusive\s+of\s+all\s+charges\s+for\s+(?:real\s+estate\s+)?taxes|"
+    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease\b|inclusive\s+of\s+all\s+charges\s+for\s+(?:real\s+estate\s+)?taxes|"
               r"base\s+rent\s+includes\s+all\s+operating\s+expenses"),
     ("net", r"\bnet\s+lease|\bdouble\s+net|\bNN\b"),
     ("nnn", r"service\s+charge"),

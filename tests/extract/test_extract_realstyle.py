@@ -202,3 +202,18 @@ def test_rent_defined_as_the_total_of_two_defined_rents(extract):
     assert _v(r, "base_rent_monthly") == 12000.0
     quotes = " ".join(c.quote for c in r.fields["base_rent_monthly"].citations)
     assert "total of the Unit A Rent" in quotes and "120,000" in quotes
+
+
+def test_option_conditional_on_an_appendix_that_grants_none_is_false(extract):
+    text = ("Lease Contract between Arbel Ltd. (\"The Leaser\") and Nova Optics Ltd (\"The Lessee\"). The Leaser hereby "
+            "leases the property to the Lessee. 4.1 The Lessee will have an option to extend the period of lease if "
+            "there is a provision for this in Appendix A.\nAppendix A - Special Conditions: the rent is payable monthly.")
+    r = extract(text)
+    assert _v(r, "renewal_option") is False
+
+
+def test_gross_leased_property_is_not_a_gross_lease(extract):
+    text = ("Lease between Arbel Ltd. (\"Landlord\") and Nova Optics Ltd (\"Tenant\"). Landlord hereby leases the "
+            "property to Tenant. Landlord contributes $350 per square meter of gross Leased Property to the fit-out.")
+    r = extract(text)
+    assert _v(r, "expense_recovery_type") != "gross"
