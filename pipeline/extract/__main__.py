@@ -15,9 +15,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pipeline.extract")
     ap.add_argument("file", type=Path)
     ap.add_argument("--threshold", type=float, default=0.6)
+    ap.add_argument("--llm", action="store_true", help="use the LLM extractor configured by OPENAI_* settings")
     args = ap.parse_args(argv)
     doc = load_document(args.file)
-    result = RuleExtractor(review_threshold=args.threshold).extract(doc)
+    rules = RuleExtractor(review_threshold=args.threshold)
+    if args.llm:
+        from pipeline.extract.llm import build_llm_extractor
+        from pipeline.settings import load_settings
+
+        result = build_llm_extractor(load_settings(), fallback=rules).extract(doc)
+    else:
+        result = rules.extract(doc)
     json.dump(result.to_dict(), sys.stdout)
     sys.stdout.write("\n")
     return 0

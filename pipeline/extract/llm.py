@@ -14,6 +14,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from pipeline.domain.model import (ASSET_TYPES, EXPENSE_RECOVERY_TYPES, FIELD_NAMES, Citation, ExtractionResult,
                                    FieldStatus, FieldValue, Warning_)
+from pipeline.extract.amendments import AMENDMENT_NULL_FIELDS
 from pipeline.extract.rules import RuleExtractor
 from pipeline.extract.verify import citation_ok
 from pipeline.parse.model import ParsedDocument
@@ -216,7 +217,10 @@ class LLMExtractor:
                                                              "rule-based values returned."))
             base.usage.update({"llm_calls": 0, "llm_error": type(exc).__name__})
             return base
+        skip = set(AMENDMENT_NULL_FIELDS) if base.kind == "amendment" else set()
         for name in LLM_FIELDS:
+            if name in skip:
+                continue  # an amendment does not restate these; the rule result already leaves them empty
             base.fields[name] = self._merge(doc, name, answer.get(name), base.fields.get(name) or FieldValue.missing())
         base.usage.update(usage)
         base.usage["llm_passages"] = len(passages)

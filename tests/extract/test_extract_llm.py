@@ -203,3 +203,14 @@ def test_real_openai_api_on_a_tiny_lease():
     for fv in r.fields.values():
         for c in fv.citations:
             assert _doc().pages[c.page - 1].text[c.start:c.end] == c.quote
+
+
+def test_amendment_fields_the_amendment_does_not_restate_stay_empty(fake):
+    amendment = ("FIRST AMENDMENT TO LEASE\nThis First Amendment is made between Alder Court Owner LLC (\"Landlord\") and "
+                 "Pelican Software, Inc. (\"Tenant\"). The term continues for sixty (60) months. Monthly Base Rent of "
+                 "$9,800.00 shall apply from the date hereof.")
+    doc = ParsedDocument(pages=[Page(1, amendment)], media_type="text/plain")
+    r = _extractor(_url(fake)).extract(doc)
+    assert r.kind == "amendment"
+    assert r.fields["term_months"].value is None
+    assert r.fields["base_rent_monthly"].value == 9800
