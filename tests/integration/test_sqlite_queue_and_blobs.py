@@ -167,3 +167,39 @@ def test_blob_keys_cannot_escape_the_root(tmp_path: Path, key: str):
     with pytest.raises(ValidationFailed):
         store.get(key)
     assert os.listdir(tmp_path) == ["blobs"]
+
+
+def test_batch_handler_receives_many_events_at_once_and_acks_all(engine):
+    from pipeline.domain.events import EXTRACTION_COMPLETED, extraction_completed
+    from pipeline.search_wiring import BatchHandler
+
+    uow = SqlUnitOfWorkFactory(engine)
+    with uow() as u:
+        for i in range(5):
+            u.outbox.add(extraction_completed("o", f"d{i}", 1))
+        u.commit()
+    batches: list[int] = []
+    handler = BatchHandler(lambda evs: batches.append(len(evs)), batch_size=3)
+    Worker(SqlEventQueue(engine), {EXTRACTION_COMPLETED: handler}).drain(timeout_s=10)
+    assert batches == [3, 2]
+    assert SqlEventQueue(engine).depth() == {"done": 5}
+
+
+def test_failed_batch_is_retried_whole(engine):
+    from pipeline.domain.events import EXTRACTION_COMPLETED, extraction_completed
+    from pipeline.search_wiring import BatchHandler
+
+    uow = SqlUnitOfWorkFactory(engine)
+    with uow() as u:
+        for i in range(2):
+            u.outbox.add(extraction_completed("o", f"d{i}", 1))
+        u.commit()
+    calls: list[int] = []
+
+    def flaky(evs):
+        calls.append(len(evs))
+        if len(calls) == 1:
+            raise TransientError("index busy")
+
+    Worker(SqlEventQueue(engine), {EXTRACTION_COMPLETED: BatchHandler(flaky, 8)}, base_backoff_s=0.0).drain(timeout_s=10)
+    assert calls == [2, 2] and SqlEventQueue(engine).depth() == {"done": 2}
