@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from pipeline.domain import errors as e
@@ -54,6 +55,14 @@ def install(app: Flask) -> None:
         if retry_after is not None:
             resp.status_code = 429
             resp.headers["Retry-After"] = str(int(retry_after + 0.999))
+        return resp
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Response:
+        # a dropped or busy database is worth a retry, not a 500
+        log.warning("database unavailable", extra={"path": request.path, "error": type(exc.orig).__name__})
+        resp = error_response(503, "database_unavailable", "the database is unavailable; retry shortly")
+        resp.headers["Retry-After"] = "2"
         return resp
 
     @app.errorhandler(HTTPException)

@@ -53,6 +53,10 @@ def openapi_document() -> dict[str, Any]:
             "/v1/documents": {
                 "post": {
                     "summary": "Upload a lease (multipart field 'file')",
+                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                    "schema": {"type": "string", "maxLength": 200},
+                                    "description": "replays the first answer for the same key and request; "
+                                                   "409 when the key was used for a different request"}],
                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                         "type": "object", "required": ["file"],
                         "properties": {"file": {"type": "string", "format": "binary"}}}}}},
@@ -60,6 +64,7 @@ def openapi_document() -> dict[str, Any]:
                                   "200": _ok("the same bytes were already uploaded",
                                              {"$ref": "#/components/schemas/Document"}),
                                   "400": _err("bad request"), "413": _err("too large"),
+                                  "409": _err("Idempotency-Key reused for a different request"),
                                   "415": _err("unsupported or mismatched type"), "422": _err("invalid document"),
                                   **_AUTH_ERRORS}},
                 "get": {

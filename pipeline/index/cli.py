@@ -9,11 +9,12 @@ import click
 
 @click.command("ask")
 @click.argument("question")
-@click.option("--org", "org_id", required=True, help="Organisation id whose documents to search.")
+@click.option("--org", "org", default="dev", show_default=True,
+              help="Organisation (name or id) whose documents to search.")
 @click.option("--doc", "document_ids", multiple=True, help="Limit to these document ids (repeatable).")
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def ask_cmd(question: str, org_id: str, document_ids: tuple[str, ...], top_k: int, as_json: bool) -> None:
+def ask_cmd(question: str, org: str, document_ids: tuple[str, ...], top_k: int, as_json: bool) -> None:
     """Answer a question over one organisation's leases, citing document, page and quote."""
     from pipeline.adapters.chroma_search import build_llm, build_retriever, extractions_lookup
     from pipeline.bootstrap import build
@@ -21,7 +22,11 @@ def ask_cmd(question: str, org_id: str, document_ids: tuple[str, ...], top_k: in
     from pipeline.usecases.ask import ask
 
     svc = build(load_settings())
-    answer = ask(org_id, question, document_ids=list(document_ids) or None, top_k=top_k,
+    with svc.uow_factory() as uow:
+        found = uow.keys.get_org_by_name(org) or uow.keys.get_org(org)
+    if found is None:
+        raise click.ClickException(f"no organisation named {org!r}")
+    answer = ask(found.id, question, document_ids=list(document_ids) or None, top_k=top_k,
                  retriever=build_retriever(svc.settings), extractions_lookup=extractions_lookup(svc.uow_factory),
                  llm=build_llm(svc.settings))
     if as_json:

@@ -7,6 +7,9 @@ from bench import search_bench, search_devset
 from pipeline.adapters.chroma_index import ChromaIndexReader
 from pipeline.index.retrieve import Retriever, RetrieverConfig
 
+pytestmark = pytest.mark.skipif(not (search_devset.DEVSET / "truth.jsonl").exists(),
+                                reason=f"shared devset not found at {search_devset.DEVSET}")
+
 # Measured 2026-11: hybrid 1.00, vector-only 0.93 (28 questions, 600-char chunks, extraction context).
 HYBRID_MIN_RECALL = 0.9
 
