@@ -217,3 +217,11 @@ def test_gross_leased_property_is_not_a_gross_lease(extract):
             "property to Tenant. Landlord contributes $350 per square meter of gross Leased Property to the fit-out.")
     r = extract(text)
     assert _v(r, "expense_recovery_type") != "gross"
+
+
+def test_premises_as_a_building_in_a_named_development(extract):
+    text = ("Lease Contract between Arbel Ltd. (\"The Leaser\") and Nova Optics Ltd (\"The Lessee\"). The Leaser hereby "
+            "leases the property to the Lessee. The leased property is in Building 7 of the Cedar Hills business park "
+            "in Haifa, where the premises are located.")
+    r = extract(text)
+    assert _v(r, "premises_address") == "Building 7, Cedar Hills business park, Haifa"
