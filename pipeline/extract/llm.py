@@ -235,15 +235,25 @@ class LLMExtractor:
         response_format = {"type": "json_schema",
                            "json_schema": {"name": "lease_terms", "strict": True, "schema": response_schema()}}
         calls = 0
+        extra: dict[str, Any] = {"temperature": 0}
         retrying = Retrying(stop=stop_after_attempt(self.max_retries + 1),
                             wait=wait_exponential(multiplier=self.backoff_s, max=30 * self.backoff_s),
                             retry=retry_if_exception_type(RETRYABLE), reraise=True)
         for attempt in retrying:
             with attempt:
                 calls += 1
-                completion = self.client.chat.completions.create(
-                    model=self.model, messages=messages, response_format=response_format, temperature=0,
-                    timeout=self.timeout_s)
+                try:
+                    completion = self.client.chat.completions.create(
+                        model=self.model, messages=messages, response_format=response_format, timeout=self.timeout_s,
+                        **extra)
+                except openai.BadRequestError as exc:
+                    if "temperature" not in str(exc) or not extra:
+                        raise
+                    # some models accept only their default temperature: ask again without it
+                    extra = {}
+                    calls += 1
+                    completion = self.client.chat.completions.create(
+                        model=self.model, messages=messages, response_format=response_format, timeout=self.timeout_s)
         content = completion.choices[0].message.content or ""
         answer = json.loads(content)
         if not isinstance(answer, dict):

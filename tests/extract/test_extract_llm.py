@@ -66,6 +66,10 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
+        if self.server.mode == "no_temperature" and "temperature" in body:
+            self._send(400, {"error": {"message": "Unsupported value: 'temperature' does not support 0",
+                                       "type": "invalid_request_error", "param": "temperature"}})
+            return
         if self.server.fail_first > 0:
             self.server.fail_first -= 1
             self._send(500, {"error": {"message": "overloaded", "type": "server_error"}})
@@ -214,3 +218,11 @@ def test_amendment_fields_the_amendment_does_not_restate_stay_empty(fake):
     assert r.kind == "amendment"
     assert r.fields["term_months"].value is None
     assert r.fields["base_rent_monthly"].value == 9800
+
+
+def test_model_without_temperature_support_is_asked_again_without_it(fake):
+    fake.mode = "no_temperature"
+    r = _extractor(_url(fake)).extract(_doc())
+    assert len(fake.requests) == 2 and "temperature" not in fake.requests[1]
+    assert not any(w.code == "llm_unavailable" for w in r.warnings)
+    assert r.usage["llm_calls"] == 2
