@@ -46,6 +46,8 @@ def appended_amendment_start(dt: DocText, min_share: float = 0.3) -> int | None:
         line_start = dt.raw.rfind("\n", 0, start) + 1
         page_start = dt.raw.rfind("\f", 0, start) + 1
         lead = dt.raw[max(line_start, page_start):start]
-        if lead.strip() == "" or re.fullmatch(r"\s*(?:this|exhibit\s+\w+)\s*[:\-]?\s*", lead, re.I):
-            return start
+        title = m.group(0).strip()
+        numbered = re.search(r"first|second|third|fourth|fifth|\d|#", title, re.I) or title.isupper()
+        if numbered and (lead.strip() == "" or re.fullmatch(r"\s*(?:this|exhibit\s+\w+)\s*[:\-]?\s*", lead, re.I)):
+            return start  # 'FIRST AMENDMENT TO LEASE', 'Lease Amendment #1'; not a clause on amending the lease
     return None

@@ -225,3 +225,12 @@ def test_premises_as_a_building_in_a_named_development(extract):
             "in Haifa, where the premises are located.")
     r = extract(text)
     assert _v(r, "premises_address") == "Building 7, Cedar Hills business park, Haifa"
+
+
+def test_a_clause_on_modifying_the_lease_is_not_an_appended_amendment(extract):
+    lease = ("OFFICE LEASE between Tower Associates (\"Landlord\") and Nimbus Labs, Inc. (\"Tenant\"). Landlord hereby "
+             "leases to Tenant the Premises for a term of five (5) years. " + "Tenant shall keep the Premises clean. " * 40)
+    tail = ("\nModification of Lease. This Lease may be modified only in writing.\nRider 1. Tenant shall have the "
+            "option to extend the Term for one (1) additional period of five (5) years at fair market rent.")
+    r = extract(lease + tail)
+    assert _v(r, "renewal_option") is True
