@@ -101,7 +101,9 @@ def letter_of_credit(dt: DocText) -> Hit | None:
 
 _RENEW_NEG = re.compile(r"(?:does\s+not\s+(?:include|contain|grant)|no|without\s+any|shall\s+not\s+have\s+any|"
                         r"there\s+(?:is|are)\s+no)\s+(?:\w+\s+){0,2}(?:option|right)s?\s+to\s+(?:renew|extend)|"
-                        r"renewal\s+option\s*:\s*none", re.I)
+                        r"renewal\s+option\s*:\s*none|"
+                        r"(?:option|right)s?\s+to\s+(?:renew|extend)[^.;]{0,80}?(?:(?:is|are)\s+hereby\s+deleted|"
+                        r"(?:is|are)\s+(?:hereby\s+)?(?:void|null\s+and\s+void|terminated|waived))", re.I)
 # English Land Registry prescribed clause LR9.1 answered with a dash or 'None': no contractual right to renew.
 _LR_NO_RENEWAL = re.compile(r"LR9\.1\s+Tenant'?s\s+contractual\s+rights?\s+to\s+renew[^\f]{0,200}?\s+"
                             r"(?:-|None|Not\s+applicable|N/A)(?=\s+LR9\.2|\s*$)", re.I)
@@ -132,8 +134,8 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
             conditional = Hit(False, m.start(), min(e, m.start() + 160), 0.6)
         if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
             continue
-        if neg and neg.start() <= m.start() <= neg.end():
-            break
+        if neg and (neg.start() <= m.start() <= neg.end() or s <= neg.start() < e):
+            break  # the same sentence denies or deletes the option ('Renewal Option: Tenant shall have no option')
         if not _GRANTED.search(sentence):
             continue
         option = Hit(True, m.start(), min(e, m.start() + 160), 0.8)
@@ -192,7 +194,7 @@ def _renewal_basis(region: str) -> str | None:
     pct_fmv = re.search(r"(\d+(?:\.\d+)?)%\)?\s+of\s+(?:the\s+)?(?:then\s+)?(?:prevailing\s+)?fair\s+market\s+(rent(?:al)?(?:\s+value)?|value)", low)
     if pct_fmv:
         return f"{pct_fmv.group(1)}% of fair market {pct_fmv.group(2)}"
-    up_to = re.search(r"(?:not\s+(?:to\s+)?exceed|up\s+to|no\s+more\s+than)\s+[^.]{0,30}?(\d+(?:\.\d+)?)%\)?\s+of\s+the\s+(?:then\s+)?(?:current\s+)?rent", low)
+    up_to = re.search(r"(?:not\s+(?:to\s+)?exceed(?:ing)?|up\s+to|no\s+more\s+than)\s+[^.]{0,60}?(\d+(?:\.\d+)?)%\)?\s+of\s+the\s+(?:then\s+)?(?:current\s+)?rent", low)
     if up_to:
         return f"up to {up_to.group(1)}% of current rent"
     pct_prior = re.search(r"(\d+(?:\.\d+)?)%\)?\s+of\s+the\s+(?:base\s+)?rent\s+(?:in\s+effect|payable|for\s+the\s+(?:last|final|prior))", low)

@@ -234,3 +234,24 @@ def test_a_clause_on_modifying_the_lease_is_not_an_appended_amendment(extract):
             "option to extend the Term for one (1) additional period of five (5) years at fair market rent.")
     r = extract(lease + tail)
     assert _v(r, "renewal_option") is True
+
+
+def test_summary_line_denying_the_option_is_false(extract):
+    text = ("BASIC LEASE INFORMATION\nLandlord: Kiln Properties LLC\nTenant: Wren Dental PC\n"
+            "Renewal Option: Tenant shall have no option to renew\nLandlord hereby leases the Premises to Tenant.")
+    assert _v(extract(text), "renewal_option") is False
+
+
+def test_option_deleted_by_amendment_is_false(extract):
+    text = ("SECOND AMENDMENT TO LEASE between Kiln Properties LLC (\"Landlord\") and Wren Dental PC (\"Tenant\").\n"
+            "1. Renewal. Tenant's option to extend the term under the Lease is hereby deleted and is of no further "
+            "force or effect.")
+    assert _v(extract(text), "renewal_option") is False
+
+
+def test_renewal_rent_cap_in_words(extract):
+    text = ("Residential lease between Ivy Homes LLC (\"Landlord\") and Dana Moss (\"Tenant\"). Landlord hereby leases "
+            "the apartment to Tenant. Tenant may renew this agreement for one (1) additional term of twelve (12) months "
+            "by notice, at a monthly rent not exceeding one hundred and five percent (105%) of the current rent.")
+    r = extract(text)
+    assert _v(r, "renewal_terms") == "1 x 12 months at up to 105% of current rent"
