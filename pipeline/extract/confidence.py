@@ -17,7 +17,7 @@ NOT_FOUND_CONFIDENCE = 0.05
 
 def calibrate(name: str, score: float) -> float:
     """Calibrated probability that a found value is right."""
-    return max(0.0, min(0.99, (0.35 + 0.7 * score) * FIELD_RELIABILITY.get(name, 0.8)))
+    return max(0.0, min(0.99, (0.40 + 0.7 * score) * FIELD_RELIABILITY.get(name, 0.8)))
 
 
 def apply_threshold(fv: FieldValue, threshold: float) -> FieldValue:
