@@ -22,20 +22,29 @@ class ExtractionTimedOut(TransientError):
 
 def watch(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
           poll_s: float = 0.2) -> Iterator[tuple[str, Any]]:
-    """Yield ("progress", progress dict) whenever the document's progress changes, then ("done", Extraction).
+    """Yield ("progress", entry) for every progress step (from the numbered history), then ("done", Extraction).
 
     Raises ExtractionFailed when the document fails and ExtractionTimedOut after timeout_s.
     """
     deadline = time.monotonic() + timeout_s
+    last_seq = 0
     last: dict[str, Any] | None = None
     while True:
         with uow_factory() as uow:
             doc = uow.documents.get(org_id, doc_id)
             ext = uow.extractions.latest(org_id, doc_id) if doc.status == DocumentStatus.READY else None
-        progress = {k: v for k, v in (doc.progress or {}).items() if k != "at"}
-        if progress != last:
-            last = progress
-            yield "progress", dict(doc.progress or {})
+        progress = dict(doc.progress or {})
+        history = progress.get("history") or []
+        if history:
+            for entry in history:
+                if entry.get("seq", 0) > last_seq:
+                    last_seq = entry["seq"]
+                    yield "progress", dict(entry)
+        else:  # a document written before progress history existed
+            current = {k: v for k, v in progress.items() if k != "at"}
+            if current != last:
+                last = current
+                yield "progress", progress
         if ext is not None:
             yield "done", ext
             return

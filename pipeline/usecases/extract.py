@@ -16,6 +16,17 @@ log = logging.getLogger(__name__)
 ParseFn = Callable[..., ParsedDocument]  # parse(data, progress=...) -> ParsedDocument
 
 
+PROGRESS_HISTORY = 50
+
+
+def advance_progress(progress: dict, stage: str, message: str) -> dict:
+    """The next progress state: current stage plus a bounded, numbered history so no watcher misses a stage."""
+    seq = int(progress.get("seq", 0)) + 1
+    entry = {"seq": seq, "stage": stage, "message": message, "at": utcnow().isoformat()}
+    history = [*progress.get("history", []), entry][-PROGRESS_HISTORY:]
+    return {**entry, "history": history}
+
+
 def set_progress(doc_id: str, stage: str, message: str, *, uow_factory: Callable,
                  status: DocumentStatus | None = None) -> None:
     """Record where a document is (its own short transaction, so pollers and SSE see it at once)."""
@@ -24,7 +35,7 @@ def set_progress(doc_id: str, stage: str, message: str, *, uow_factory: Callable
             doc = uow.documents.get_any_org(doc_id)
         except NotFound:
             return
-        doc.progress = {"stage": stage, "message": message, "at": utcnow().isoformat()}
+        doc.progress = advance_progress(doc.progress, stage, message)
         if status is not None:
             doc.status = status
         uow.documents.update(doc)
@@ -41,7 +52,7 @@ def fail_document(doc_id: str, code: str, message: str, *, uow_factory: Callable
         doc.status = DocumentStatus.FAILED
         doc.error_code = code
         doc.error_message = message
-        doc.progress = {"stage": "failed", "message": message, "at": utcnow().isoformat()}
+        doc.progress = advance_progress(doc.progress, "failed", message)
         uow.documents.update(doc)
         uow.commit()
     log.warning("document failed", extra={"event": "document.failed", "document_id": doc_id, "code": code})
@@ -131,8 +142,7 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
         doc.page_count = parsed.page_count
         doc.parsed_key = parsed_key
         doc.warnings = warnings
-        doc.progress = {"stage": "extracted", "message": f"version {version} saved",
-                        "at": utcnow().isoformat()}
+        doc.progress = advance_progress(doc.progress, "extracted", f"version {version} saved")
         uow.documents.update(doc)
         uow.outbox.add(extraction_completed(doc.org_id, doc.id, version))
         uow.commit()
@@ -158,7 +168,7 @@ def _settle_ready(uow, doc: Document) -> None:  # type: ignore[no-untyped-def]
         return
     doc.status = DocumentStatus.READY
     doc.error_code = doc.error_message = None
-    doc.progress = {"stage": "extracted", "message": "saved by a concurrent run", "at": utcnow().isoformat()}
+    doc.progress = advance_progress(doc.progress, "extracted", "saved by a concurrent run")
     uow.documents.update(doc)
     uow.commit()
 

@@ -10,6 +10,7 @@ from pipeline.domain.errors import Conflict, InvalidDocument
 from pipeline.domain.events import document_uploaded
 from pipeline.domain.model import Document, DocumentStatus, new_id
 from pipeline.ports import BlobStore
+from pipeline.usecases.extract import advance_progress
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def ingest(org_id: str, filename: str | None, data: bytes, *, uow_factory: Calla
     key = blobs.put(data, content_type=media_type)
     doc = Document(id=new_id(), org_id=org_id, filename=display, content_hash=content_hash,
                    size_bytes=len(data), media_type=media_type, blob_key=key, status=DocumentStatus.QUEUED,
-                   progress={"stage": "queued", "message": "waiting for a worker"})
+                   progress=advance_progress({}, "queued", "waiting for a worker"))
     with uow_factory() as uow:
         try:
             uow.documents.add(doc)

@@ -132,3 +132,12 @@ def test_upload_names_are_metadata_only(name, expected):
 
 def test_very_long_names_are_bounded():
     assert len(safe_display_name("x" * 1000)) == 255
+
+
+def test_progress_history_keeps_every_stage_in_order(env):
+    uow, blobs, extractor = env
+    doc, _ = _ingest(env)
+    process_document(doc.id, uow_factory=uow, blobs=blobs, parse=fake_parse, extractor=extractor)
+    history = uow.state.documents[doc.id].progress["history"]
+    assert [h["stage"] for h in history] == ["queued", "parsing", "parsing", "extracting", "extracted"]
+    assert [h["seq"] for h in history] == list(range(1, len(history) + 1))
