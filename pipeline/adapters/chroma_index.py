@@ -1,7 +1,8 @@
 """Chroma vector index in generations: one writer builds generation N+1 beside N, readers follow CURRENT.
 
 Layout under the root directory:
-    gen-000007/      a complete Chroma persistent directory (never written once published)
+    gen-000007/      a complete Chroma persistent directory (never written once published), with
+                     lexical.sqlite3: the per-organisation BM25 (FTS5) tables kept in step by the writer
     CURRENT          the name of the published generation (replaced atomically)
     writer.lock      flock-ed by the single writer (the lock object is injectable)
 """
@@ -17,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
+import numpy as np
+
+from pipeline.adapters.chroma_lexical import LEXICAL_DB, LexicalReader, LexicalWriter
 from pipeline.domain.errors import TransientError
 from pipeline.ports import Chunk, Hit
 
@@ -206,6 +210,7 @@ class ChromaIndexWriter:
         self._lock_timeout_s = lock_timeout_s
         self._client: Any = None
         self._collection: Any = None
+        self._lexical: LexicalWriter | None = None
         self._name: str | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -228,6 +233,10 @@ class ChromaIndexWriter:
                 target.mkdir(parents=True)
             self._client = _client(target)
             self._collection = _collection(self._client, create=True)
+            migrate = not (target / LEXICAL_DB).exists() and self._collection.count() > 0
+            self._lexical = LexicalWriter(target / LEXICAL_DB)
+            if migrate:
+                self._fill_lexical()
             self._name = name
             log.info("index generation started", extra={"generation": name, "base": current})
             return name
@@ -242,6 +251,9 @@ class ChromaIndexWriter:
             raise RuntimeError("commit without begin")
         name = self._name
         try:
+            if self._lexical is not None:
+                self._lexical.close(commit=True)
+                self._lexical = None
             self._close()
             self.gens.publish(name)
             removed = self.gens.prune(keep=self._keep, grace_s=self._grace_s)
@@ -264,7 +276,20 @@ class ChromaIndexWriter:
         """Context manager: begin (from a copy, or empty when fresh), then commit on success or abort."""
         return _Batch(self, fresh=fresh)
 
+    def _fill_lexical(self) -> None:
+        """Build the lexical tables of a base generation written before they existed."""
+        assert self._lexical is not None and self._collection is not None
+        total = self._collection.count()
+        for offset in range(0, total, _MAX_BATCH):
+            res = self._collection.get(include=["documents", "metadatas"], limit=_MAX_BATCH, offset=offset)
+            self._lexical.upsert([chunk_from_record(i, t, m)
+                                  for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])])
+        log.info("lexical index built from the base generation", extra={"chunks": total})
+
     def _close(self) -> None:
+        if self._lexical is not None:
+            self._lexical.close(commit=False)
+            self._lexical = None
         if self._client is not None:
             self._client.close()
         self._client = None
@@ -281,14 +306,20 @@ class ChromaIndexWriter:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         col = self._require()
+        # One float32 matrix: Chroma takes it as is (lists of numpy scalars are refused, lists of floats are slow).
+        matrix = np.asarray(vectors, dtype=np.float32)
         for i in range(0, len(chunks), _MAX_BATCH):
             part = chunks[i:i + _MAX_BATCH]
-            col.upsert(ids=[c.id for c in part], embeddings=[list(v) for v in vectors[i:i + _MAX_BATCH]],
+            col.upsert(ids=[c.id for c in part], embeddings=matrix[i:i + _MAX_BATCH],
                        documents=[c.text for c in part], metadatas=[_metadata(c) for c in part])
+        assert self._lexical is not None
+        self._lexical.upsert(chunks)
 
     def delete_document(self, org_id: str, document_id: str) -> None:
         """Remove every chunk of one document of one organisation."""
         self._require().delete(where={"$and": [{"org_id": org_id}, {"document_id": document_id}]})
+        assert self._lexical is not None
+        self._lexical.delete_document(org_id, document_id)
 
     def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
               document_ids: Sequence[str] | None = None) -> list[Hit]:
@@ -329,6 +360,7 @@ class ChromaIndexReader:
         self._name: str | None = None
         self._client: Any = None
         self._collection: Any = None
+        self._lexical: LexicalReader | None = None
         self._retired: list[tuple[float, Any]] = []
 
     @property
@@ -359,10 +391,18 @@ class ChromaIndexReader:
             if name != self._name:
                 client = _client(self.gens.root / name)
                 collection = _collection(client, create=False)
+                lex_path = self.gens.root / name / LEXICAL_DB
+                lexical = LexicalReader(lex_path) if lex_path.exists() else None
+                if lexical is None:
+                    log.warning("generation has no lexical index; lexical search falls back to the retriever",
+                                extra={"generation": name})
                 if self._client is not None:
                     # In-flight queries may still use the old client: close it only after a while.
                     self._retired.append((now, self._client))
+                    if self._lexical is not None:
+                        self._retired.append((now, self._lexical))
                 self._client, self._collection, self._name = client, collection, name
+                self._lexical = lexical
                 log.info("index reader switched generation", extra={"generation": name})
             self._stamp = stamp
             keep = []
@@ -388,6 +428,19 @@ class ChromaIndexReader:
         res = col.query(query_embeddings=[list(vector)], n_results=top_k, where=where,
                         include=["documents", "metadatas", "distances"])
         return _hits(res, org_id)
+
+    def lexical_search(self, org_id: str, question: str, *, top_k: int = 5,
+                       document_ids: Sequence[str] | None = None) -> list[Hit] | None:
+        """BM25 hits of the organisation from the generation's lexical index (None when it has none)."""
+        _where(org_id, document_ids)  # refuses a missing org_id like every read
+        self._refresh()
+        lexical = self._lexical
+        if lexical is None:
+            return None
+        hits = lexical.search(org_id, question, top_k=top_k, document_ids=document_ids)
+        if any(h.chunk.org_id != org_id for h in hits):
+            raise RuntimeError("lexical index returned a chunk of another organisation")
+        return hits
 
     def chunks(self, org_id: str, document_ids: Sequence[str] | None = None) -> list[Chunk]:
         """Every chunk of the organisation (optionally within some documents), for lexical ranking."""
@@ -417,5 +470,7 @@ class ChromaIndexReader:
             self._retired = []
             if self._client is not None:
                 self._client.close()
-            self._client = self._collection = self._name = None
+            if self._lexical is not None:
+                self._lexical.close()
+            self._client = self._collection = self._name = self._lexical = None
             self._stamp = None

@@ -227,6 +227,12 @@ class Retriever:
             raise ValueError("org_id is required")
         if document_ids is not None and not document_ids:
             return []
+        persisted = getattr(self.source, "lexical_search", None)
+        if persisted is not None:
+            hits = persisted(org_id, question, top_k=top_k, document_ids=document_ids)
+            if hits is not None:
+                return hits
+        # A generation written before lexical indexes existed: BM25 in memory, once per generation and org.
         return self.bm25(org_id).search(question, top_k=top_k, document_ids=document_ids)
 
     # --- both --------------------------------------------------------------------------------------
