@@ -1,7 +1,9 @@
 """Chroma vector index in generations: one writer builds generation N+1 beside N, readers follow CURRENT.
 
 Layout under the root directory:
-    gen-000007/      a complete Chroma persistent directory (never written once published), with
+    gen-000007/      a complete Chroma persistent directory (never written once published): one collection per
+                     organisation (a filtered query over a shared collection cost ~200-340 ms at 100k chunks,
+                     an unfiltered one ~4-10 ms), with
                      lexical.sqlite3: the per-organisation BM25 (FTS5) tables kept in step by the writer
     CURRENT          the name of the published generation (replaced atomically)
     writer.lock      flock-ed by the single writer (the lock object is injectable)
@@ -9,6 +11,7 @@ Layout under the root directory:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -26,7 +29,7 @@ from pipeline.ports import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "chunks"
+LEGACY_COLLECTION = "chunks"  # one shared collection, before per-organisation collections
 CURRENT = "CURRENT"
 PUBLISHED = "PUBLISHED"
 _GEN = re.compile(r"^gen-(\d{6,})$")
@@ -83,21 +86,33 @@ def _client(path: Path) -> Any:
                                                                              allow_reset=False))
 
 
-def _collection(client: Any, *, create: bool) -> Any:
+def collection_name(org_id: str) -> str:
+    """Chroma collection of one organisation (a hash: any organisation id makes a valid name)."""
+    if not org_id:
+        raise ValueError("org_id is required for every index read")
+    return "org_" + hashlib.sha1(org_id.encode()).hexdigest()
+
+
+def _collection(client: Any, name: str, *, create: bool) -> Any:
+    """The named collection; None when it does not exist and create is false."""
     if create:
         # embedding_function=None: Chroma's default would try to download a model; we always pass vectors.
-        return client.get_or_create_collection(COLLECTION, embedding_function=None,
-                                               metadata={"hnsw:space": "cosine"})
-    return client.get_collection(COLLECTION, embedding_function=None)
+        return client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except Exception as exc:  # chromadb raises NotFoundError (ValueError in older versions)
+        if "does not exist" in str(exc) or type(exc).__name__ in ("NotFoundError", "InvalidCollectionException"):
+            return None
+        raise
 
 
-def _where(org_id: str, document_ids: Sequence[str] | None) -> dict[str, Any]:
-    """The organisation filter every read carries (+ optional document ids)."""
+def _where(org_id: str, document_ids: Sequence[str] | None) -> dict[str, Any] | None:
+    """The filter inside the organisation's own collection: none, or its documents."""
     if not org_id:
         raise ValueError("org_id is required for every index read")
     if document_ids is None:
-        return {"org_id": org_id}
-    return {"$and": [{"org_id": org_id}, {"document_id": {"$in": list(document_ids)}}]}
+        return None
+    return {"document_id": {"$in": list(document_ids)}}
 
 
 def _metadata(chunk: Chunk) -> dict[str, Any]:
@@ -209,7 +224,7 @@ class ChromaIndexWriter:
         self._grace_s = grace_s
         self._lock_timeout_s = lock_timeout_s
         self._client: Any = None
-        self._collection: Any = None
+        self._collections: dict[str, Any] = {}
         self._lexical: LexicalWriter | None = None
         self._name: str | None = None
 
@@ -232,11 +247,9 @@ class ChromaIndexWriter:
             else:
                 target.mkdir(parents=True)
             self._client = _client(target)
-            self._collection = _collection(self._client, create=True)
-            migrate = not (target / LEXICAL_DB).exists() and self._collection.count() > 0
+            self._collections = {}
             self._lexical = LexicalWriter(target / LEXICAL_DB)
-            if migrate:
-                self._fill_lexical()
+            self._migrate_legacy()
             self._name = name
             log.info("index generation started", extra={"generation": name, "base": current})
             return name
@@ -276,15 +289,30 @@ class ChromaIndexWriter:
         """Context manager: begin (from a copy, or empty when fresh), then commit on success or abort."""
         return _Batch(self, fresh=fresh)
 
-    def _fill_lexical(self) -> None:
-        """Build the lexical tables of a base generation written before they existed."""
-        assert self._lexical is not None and self._collection is not None
-        total = self._collection.count()
-        for offset in range(0, total, _MAX_BATCH):
-            res = self._collection.get(include=["documents", "metadatas"], limit=_MAX_BATCH, offset=offset)
-            self._lexical.upsert([chunk_from_record(i, t, m)
-                                  for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])])
-        log.info("lexical index built from the base generation", extra={"chunks": total})
+    def _migrate_legacy(self) -> None:
+        """Move a base generation's shared collection into per-organisation ones (+ lexical tables)."""
+        legacy = _collection(self._client, LEGACY_COLLECTION, create=False)
+        if legacy is None:
+            return
+        total = legacy.count()
+        while True:
+            res = legacy.get(include=["documents", "metadatas", "embeddings"], limit=_MAX_BATCH)
+            if not res["ids"]:
+                break
+            chunks = [chunk_from_record(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
+            self.upsert(chunks, res["embeddings"])
+            legacy.delete(ids=res["ids"])
+        self._client.delete_collection(LEGACY_COLLECTION)
+        log.info("index migrated to per-organisation collections", extra={"chunks": total})
+
+    def _org_collection(self, org_id: str, *, create: bool) -> Any:
+        self._require()
+        col = self._collections.get(org_id)
+        if col is None:
+            col = _collection(self._client, collection_name(org_id), create=create)
+            if col is not None:
+                self._collections[org_id] = col
+        return col
 
     def _close(self) -> None:
         if self._lexical is not None:
@@ -293,39 +321,49 @@ class ChromaIndexWriter:
         if self._client is not None:
             self._client.close()
         self._client = None
-        self._collection = None
+        self._collections = {}
 
     def _require(self) -> Any:
-        if self._collection is None:
+        if self._client is None:
             raise RuntimeError("writer used outside begin()/commit()")
-        return self._collection
+        return self._client
 
     # --- VectorIndex ---------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Add or replace chunks with their vectors in the generation being written."""
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
-        col = self._require()
+        self._require()
         # One float32 matrix: Chroma takes it as is (lists of numpy scalars are refused, lists of floats are slow).
-        matrix = np.asarray(vectors, dtype=np.float32)
-        for i in range(0, len(chunks), _MAX_BATCH):
-            part = chunks[i:i + _MAX_BATCH]
-            col.upsert(ids=[c.id for c in part], embeddings=matrix[i:i + _MAX_BATCH],
-                       documents=[c.text for c in part], metadatas=[_metadata(c) for c in part])
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1)
+        by_org: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            by_org.setdefault(c.org_id, []).append(i)
+        for org_id, rows in by_org.items():
+            col = self._org_collection(org_id, create=True)
+            for i in range(0, len(rows), _MAX_BATCH):
+                part = [chunks[r] for r in rows[i:i + _MAX_BATCH]]
+                col.upsert(ids=[c.id for c in part], embeddings=matrix[rows[i:i + _MAX_BATCH]],
+                           documents=[c.text for c in part], metadatas=[_metadata(c) for c in part])
         assert self._lexical is not None
         self._lexical.upsert(chunks)
 
     def delete_document(self, org_id: str, document_id: str) -> None:
         """Remove every chunk of one document of one organisation."""
-        self._require().delete(where={"$and": [{"org_id": org_id}, {"document_id": document_id}]})
+        col = self._org_collection(org_id, create=False)
+        if col is not None:
+            col.delete(where={"document_id": document_id})
         assert self._lexical is not None
         self._lexical.delete_document(org_id, document_id)
 
     def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
               document_ids: Sequence[str] | None = None) -> list[Hit]:
         """Nearest chunks of the organisation in the generation being written."""
-        col = self._require()
-        res = col.query(query_embeddings=[list(vector)], n_results=top_k, where=_where(org_id, document_ids),
+        where = _where(org_id, document_ids)
+        col = self._org_collection(org_id, create=False)
+        if col is None or top_k <= 0 or (document_ids is not None and not document_ids):
+            return []
+        res = col.query(query_embeddings=np.asarray([vector], dtype=np.float32), n_results=top_k, where=where,
                         include=["documents", "metadatas", "distances"])
         return _hits(res, org_id)
 
@@ -359,7 +397,7 @@ class ChromaIndexReader:
         self._checked_at = 0.0
         self._name: str | None = None
         self._client: Any = None
-        self._collection: Any = None
+        self._collections: dict[str, Any] = {}
         self._lexical: LexicalReader | None = None
         self._retired: list[tuple[float, Any]] = []
 
@@ -370,27 +408,27 @@ class ChromaIndexReader:
         return self._name
 
     def _refresh(self) -> Any:
+        """The client of the published generation (None before the first publish), switching when CURRENT moves."""
         now = time.monotonic()
-        if self._collection is not None and now - self._checked_at < self._check_interval_s:
-            return self._collection
+        if self._client is not None and now - self._checked_at < self._check_interval_s:
+            return self._client
         try:
             st = os.stat(self.gens.root / CURRENT)
             stamp = (st.st_ino, st.st_mtime_ns)
         except FileNotFoundError:
             stamp = None
         self._checked_at = now
-        if stamp == self._stamp and self._collection is not None:
-            return self._collection
+        if stamp == self._stamp and self._client is not None:
+            return self._client
         with self._lock:
-            if stamp == self._stamp and self._collection is not None:
-                return self._collection
+            if stamp == self._stamp and self._client is not None:
+                return self._client
             name = self.gens.current()
             if name is None:
                 self._stamp = stamp
                 return None
             if name != self._name:
                 client = _client(self.gens.root / name)
-                collection = _collection(client, create=False)
                 lex_path = self.gens.root / name / LEXICAL_DB
                 lexical = LexicalReader(lex_path) if lex_path.exists() else None
                 if lexical is None:
@@ -401,8 +439,7 @@ class ChromaIndexReader:
                     self._retired.append((now, self._client))
                     if self._lexical is not None:
                         self._retired.append((now, self._lexical))
-                self._client, self._collection, self._name = client, collection, name
-                self._lexical = lexical
+                self._client, self._lexical, self._name, self._collections = client, lexical, name, {}
                 log.info("index reader switched generation", extra={"generation": name})
             self._stamp = stamp
             keep = []
@@ -412,20 +449,32 @@ class ChromaIndexReader:
                 else:
                     keep.append((when, old))
             self._retired = keep
-            return self._collection
+            return self._client
 
-    def collection(self) -> Any:
-        """The current Chroma collection (None before anything is published); for the retriever."""
-        return self._refresh()
+    def collection(self, org_id: str) -> Any:
+        """The organisation's Chroma collection in the served generation (None when it has no chunks there)."""
+        name = collection_name(org_id)
+        client = self._refresh()
+        if client is None:
+            return None
+        cols = self._collections
+        col = cols.get(name)
+        if col is None:
+            col = _collection(client, name, create=False)
+            if col is not None and client is self._client:
+                cols[name] = col
+        return col
 
     def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
               document_ids: Sequence[str] | None = None) -> list[Hit]:
         """Nearest chunks of the organisation (optionally within some of its documents)."""
         where = _where(org_id, document_ids)
-        col = self._refresh()
-        if col is None or top_k <= 0 or (document_ids is not None and not document_ids):
+        if top_k <= 0 or (document_ids is not None and not document_ids):
             return []
-        res = col.query(query_embeddings=[list(vector)], n_results=top_k, where=where,
+        col = self.collection(org_id)
+        if col is None:
+            return []
+        res = col.query(query_embeddings=np.asarray([vector], dtype=np.float32), n_results=top_k, where=where,
                         include=["documents", "metadatas", "distances"])
         return _hits(res, org_id)
 
@@ -443,10 +492,12 @@ class ChromaIndexReader:
         return hits
 
     def chunks(self, org_id: str, document_ids: Sequence[str] | None = None) -> list[Chunk]:
-        """Every chunk of the organisation (optionally within some documents), for lexical ranking."""
+        """Every chunk of the organisation (optionally within some documents)."""
         where = _where(org_id, document_ids)
-        col = self._refresh()
-        if col is None or (document_ids is not None and not document_ids):
+        if document_ids is not None and not document_ids:
+            return []
+        col = self.collection(org_id)
+        if col is None:
             return []
         res = col.get(where=where, include=["documents", "metadatas"])
         out = [chunk_from_record(i, t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
@@ -472,5 +523,6 @@ class ChromaIndexReader:
                 self._client.close()
             if self._lexical is not None:
                 self._lexical.close()
-            self._client = self._collection = self._name = self._lexical = None
+            self._client = self._name = self._lexical = None
+            self._collections = {}
             self._stamp = None

@@ -33,7 +33,7 @@ class ChunkSource(Protocol):
 
     @property
     def generation(self) -> str | None: ...
-    def collection(self) -> Any: ...
+    def collection(self, org_id: str) -> Any: ...
     def query(self, org_id: str, vector: Sequence[float], *, top_k: int = 5,
               document_ids: Sequence[str] | None = None) -> list[Hit]: ...
     def chunks(self, org_id: str, document_ids: Sequence[str] | None = None) -> list[Chunk]: ...
@@ -119,13 +119,15 @@ def llama_embed_model(embedder: Embedder) -> Any:
     return PortEmbedding(embedder)
 
 
-def _llama_filters(org_id: str, document_ids: Sequence[str] | None) -> Any:
-    from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
+def _llama_filters(document_ids: Sequence[str] | None) -> Any:
+    """Filters inside the organisation's own collection: its documents, or none (a filter matching every
+    record sends Chroma down its slow filtered path)."""
+    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-    filters = [MetadataFilter(key="org_id", value=org_id, operator=FilterOperator.EQ)]
-    if document_ids is not None:
-        filters.append(MetadataFilter(key="document_id", value=list(document_ids), operator=FilterOperator.IN))
-    return MetadataFilters(filters=filters, condition=FilterCondition.AND)
+    if document_ids is None:
+        return None
+    return MetadataFilters(filters=[MetadataFilter(key="document_id", value=list(document_ids),
+                                                   operator=FilterOperator.IN)])
 
 
 def _chunk_from_node(node: Any) -> Chunk:
@@ -156,24 +158,28 @@ class Retriever:
         self._bm25_factory = bm25_factory
         self._bm25: OrderedDict[tuple[str, str], BM25] = OrderedDict()
         self._lock = threading.Lock()
-        self._llama: tuple[Any, Any] | None = None  # (collection, VectorStoreIndex)
+        self._llama: dict[str, tuple[Any, Any]] = {}  # org → (its collection, VectorStoreIndex over it)
         self._embed_model: Any = None
 
     # --- vector ------------------------------------------------------------------------------------
-    def _llama_index(self) -> Any:
+    def _llama_index(self, org_id: str) -> Any:
         from llama_index.core import VectorStoreIndex
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        collection = self.source.collection()
+        collection = self.source.collection(org_id)
         if collection is None:
             return None
         with self._lock:
-            if self._llama is None or self._llama[0] is not collection:
+            found = self._llama.get(org_id)
+            if found is None or found[0] is not collection:
                 if self._embed_model is None:
                     self._embed_model = llama_embed_model(self.embedder)
                 store = ChromaVectorStore(chroma_collection=collection)
-                self._llama = (collection, VectorStoreIndex.from_vector_store(store, embed_model=self._embed_model))
-            return self._llama[1]
+                found = (collection, VectorStoreIndex.from_vector_store(store, embed_model=self._embed_model))
+                self._llama[org_id] = found
+                while len(self._llama) > self.config.bm25_cache_orgs:
+                    self._llama.pop(next(iter(self._llama)))
+            return found[1]
 
     def vector_search(self, org_id: str, question: str, *, top_k: int,
                       document_ids: Sequence[str] | None = None, vector: Sequence[float] | None = None) -> list[Hit]:
@@ -187,10 +193,10 @@ class Retriever:
             return self.source.query(org_id, vec, top_k=top_k, document_ids=document_ids)
         from llama_index.core.schema import QueryBundle
 
-        index = self._llama_index()
+        index = self._llama_index(org_id)
         if index is None:
             return []
-        retriever = index.as_retriever(similarity_top_k=top_k, filters=_llama_filters(org_id, document_ids))
+        retriever = index.as_retriever(similarity_top_k=top_k, filters=_llama_filters(document_ids))
         bundle = QueryBundle(query_str=question, embedding=list(vector) if vector is not None else None)
         hits = []
         for scored in retriever.retrieve(bundle):
