@@ -35,7 +35,10 @@ RULES: list[FlagRule] = [
              rf"withhold\s+for\s+any\s+reason|for\s+any\s+reason\s+or\s+no\s+reason|absolute\s+discretion|recapture)"
              rf"|{LL}'?s?\s+(?:option|right)\s+to\s+terminate[^.]{{0,120}}?assign"
              rf"|if\s+{TT}\s+has\s+notified\s+{LL}\s+that\s+{TT}\s+intends\s+to\s+assign"
-             rf"|wishes\s+to\s+assign[^.]{{0,80}}?(?:must\s+first|shall\s+first)\s+(?:make\s+an\s+)?offer",
+             rf"|wishes\s+to\s+assign[^.]{{0,80}}?(?:must\s+first|shall\s+first)\s+(?:make\s+an\s+)?offer"
+             # consent to assign, then a later sentence of the same clause keeps the landlord's sole discretion
+             rf"|assign\w*(?:(?!sublet|sublease|underlet|unreasonabl)[\s\S]){{0,400}}?sole\s+discretion\w*\s+(?:power\s+|right\s+)?"
+             rf"to\s+(?:grant\s+or\s+)?(?:withhold|refuse)",
              "medium", "Assignment needs consent the landlord may refuse at its sole discretion, or triggers recapture.",
              unless=r"^(?:(?!assign).)*\b(?:sublet|sublease|underlet)"),  # a sublease-first sentence
     FlagRule("sublease_restriction",

@@ -255,3 +255,18 @@ def test_renewal_rent_cap_in_words(extract):
             "by notice, at a monthly rent not exceeding one hundred and five percent (105%) of the current rent.")
     r = extract(text)
     assert _v(r, "renewal_terms") == "1 x 12 months at up to 105% of current rent"
+
+
+def test_assignment_consent_discretion_stated_in_a_later_sentence(extract):
+    text = ("Lease Contract between Arbel Ltd. (\"The Landlord\") and Nova Optics Ltd (\"The Tenant\"). The Landlord "
+            "hereby leases the property to the Tenant. 18. No Assignment. The Tenant shall not assign its rights "
+            "hereunder except with the Landlord's prior written consent. Conditions set by the Landlord shall be met "
+            "in advance. The Landlord retains sole discretionary power to grant or withhold its consent.")
+    assert "assignment_restriction" in _flag_types(extract(text))
+
+
+def test_reasonable_assignment_consent_then_sublet_discretion_is_not_an_assignment_flag(extract):
+    text = ("Lease between Kiln Properties LLC (\"Landlord\") and Wren Dental PC (\"Tenant\"). Landlord hereby leases "
+            "the Premises to Tenant. Tenant may assign this Lease with consent not to be unreasonably withheld. "
+            "Any sublet requires consent, and Landlord has sole discretion to withhold it.")
+    assert "assignment_restriction" not in _flag_types(extract(text))
