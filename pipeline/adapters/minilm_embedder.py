@@ -23,8 +23,10 @@ class MiniLMEmbedder:
 
     dimension = DIMENSION
 
-    def __init__(self, model_path: Path | str | None = None, *, threads: int = 2, batch_size: int = 64) -> None:
+    def __init__(self, model_path: Path | str | None = None, *, threads: int = 2, batch_size: int = 64,
+                 max_seq_length: int | None = None) -> None:
         self._path = Path(model_path) if model_path else None
+        self._max_seq_length = max_seq_length
         self._threads = threads
         self._batch_size = batch_size
         self._model: Any = None
@@ -42,6 +44,8 @@ class MiniLMEmbedder:
                     raise FileNotFoundError(f"MiniLM model files missing under {path}")
                 # A local directory path makes sentence-transformers skip the hub entirely.
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                if self._max_seq_length:
+                    self._model.max_seq_length = self._max_seq_length
                 log.info("loaded MiniLM embedder from %s", path)
         return self._model
 
@@ -49,7 +53,10 @@ class MiniLMEmbedder:
         """One L2-normalised 384-d vector per text."""
         if not texts:
             return []
+        import torch
+
         model = self._load()
-        vecs = model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        with torch.inference_mode():  # no autograd bookkeeping
+            vecs = model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False)
         return vecs.astype("float32").tolist()

@@ -243,11 +243,11 @@ class Retriever:
 
     # --- both --------------------------------------------------------------------------------------
     def retrieve(self, org_id: str, question: str, *, top_k: int = 5,
-                 document_ids: Sequence[str] | None = None) -> list[Hit]:
-        """The top_k passages for the question (hybrid RRF when configured)."""
+                 document_ids: Sequence[str] | None = None, vector: Sequence[float] | None = None) -> list[Hit]:
+        """The top_k passages for the question (hybrid RRF when configured); vector: its embedding if known."""
         if not self.config.hybrid:
-            return self.vector_search(org_id, question, top_k=top_k, document_ids=document_ids)
+            return self.vector_search(org_id, question, top_k=top_k, document_ids=document_ids, vector=vector)
         depth = max(self.config.candidates, top_k)
-        vec = self.vector_search(org_id, question, top_k=depth, document_ids=document_ids)
+        vec = self.vector_search(org_id, question, top_k=depth, document_ids=document_ids, vector=vector)
         lex = self.lexical_search(org_id, question, top_k=depth, document_ids=document_ids)
         return rrf([vec, lex], top_k=top_k)
