@@ -21,7 +21,7 @@ def test_devset_text_formats_macro_f1(tmp_path):
     truth = tmp_path / "truth.jsonl"
     truth.write_text("".join(json.dumps(r) + "\n" for r in text_records))
     report = tmp_path / "report.json"
-    cmd = f"{sys.executable} -m pipeline.extract {{file}}"
+    cmd = f"{Path(sys.executable).with_name('atlas')} extract {{file}} --json"
     subprocess.run([sys.executable, str(SCORER), "--truth", str(truth), "--docs-root", str(DEVSET), "--cmd", cmd,
                     "--json", str(report), "--timeout", "60"], cwd=ROOT, check=True, capture_output=True, timeout=240)
     summary = json.loads(report.read_text())["summary"]

@@ -17,7 +17,7 @@ def test_realdev_macro_f1_and_grounding(tmp_path):
     if not (REALDEV / "truth.jsonl").exists() or not SCORER.exists():
         pytest.skip("shared realdev/scorer not available")
     report = tmp_path / "report.json"
-    cmd = f"{sys.executable} -m pipeline.extract {{file}}"
+    cmd = f"{Path(sys.executable).with_name('atlas')} extract {{file}} --json"
     subprocess.run([sys.executable, str(SCORER), "--truth", str(REALDEV / "truth.jsonl"), "--docs-root", str(REALDEV),
                     "--cmd", cmd, "--json", str(report), "--timeout", "60"],
                    cwd=ROOT, check=True, capture_output=True, timeout=240)
