@@ -26,7 +26,8 @@ resource "google_cloud_run_v2_service" "this" {
     }
 
     containers {
-      image = var.image
+      image   = var.image
+      command = var.command
 
       ports {
         container_port = var.container_port

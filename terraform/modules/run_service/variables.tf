@@ -168,3 +168,9 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "command" {
+  description = "Entrypoint override (e.g. functions-framework for the dispatcher); null uses the image's."
+  type        = list(string)
+  default     = null
+}

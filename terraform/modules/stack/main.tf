@@ -283,6 +283,7 @@ module "dispatcher" {
   region                = var.region
   name                  = local.dispatcher_name
   image                 = var.dispatcher_image
+  command               = ["functions-framework", "--source=/opt/venv/lib/python3.11/site-packages/jobs/dispatcher.py", "--target=dispatch"]
   service_account_email = module.iam.emails["dispatcher"]
   ingress               = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   min_instances         = 0
@@ -304,6 +305,7 @@ module "extract_job" {
   region                = var.region
   name                  = local.extract_job_name
   image                 = var.extract_image
+  command               = ["python", "-m", "jobs.extract"] # the dispatcher overrides args (document ids) only
   service_account_email = module.iam.emails["extract"]
   cpu                   = "2"
   memory                = "2Gi"
@@ -330,6 +332,7 @@ module "index_job" {
   region                = var.region
   name                  = local.index_job_name
   image                 = var.index_image
+  command               = ["python", "-m", "jobs.index"]
   service_account_email = module.iam.emails["index"]
   cpu                   = "2"
   memory                = "2Gi"
