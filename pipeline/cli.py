@@ -99,6 +99,9 @@ def serve(host: str | None, port: int | None, dev_key: bool, no_worker: bool, th
     _setup_logging(settings)
     settings.check_production()
     from pipeline.bootstrap import build
+    from pipeline.tracing import setup_tracing
+
+    setup_tracing(settings)
 
     svc = build(settings, migrate=settings.runtime == "embedded")
     app = create_app(svc)

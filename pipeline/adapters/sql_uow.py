@@ -124,8 +124,12 @@ class SqlDocuments:
         doc.updated_at = utcnow()
         vals = _doc_values(doc)
         vals.pop("id")
-        self.conn.execute(update(t.documents).where(t.documents.c.id == doc.id,
-                                                    t.documents.c.org_id == doc.org_id).values(**vals))
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(update(t.documents).where(t.documents.c.id == doc.id,
+                                                            t.documents.c.org_id == doc.org_id).values(**vals))
+        except IntegrityError as exc:
+            raise Conflict("another document of this organisation has the same content") from exc
 
     def delete(self, org_id: str, doc_id: str) -> None:
         """Remove the row and its extractions."""
