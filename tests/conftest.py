@@ -1,9 +1,14 @@
-"""Suite-wide settings: offline, quiet third parties, and a fresh embedded Settings per test."""
+"""Suite-wide settings: offline, quiet third parties, and tests/ importable so `support.*` helpers can be shared."""
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+# test folders have no __init__.py (importlib mode); appending keeps installed packages first
+sys.path.append(str(Path(__file__).resolve().parent))

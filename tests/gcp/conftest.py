@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from support.postgres import fresh_database
 
 PUBSUB_JAR_GLOB = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib/cloud-pubsub-emulator-*-all.jar"
-PG_ADMIN_URL = "postgresql+pg8000://postgres@127.0.0.1:5432/test"
 
 
 def free_port() -> int:
@@ -113,30 +113,13 @@ def pubsub_env(pubsub_emulator_host: str, monkeypatch: pytest.MonkeyPatch) -> st
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh Postgres database (migrated) for the session on 127.0.0.1:5432; dropped at the end."""
-    from sqlalchemy import create_engine, text
+    from pipeline.adapters.sql_engine import make_engine, migrate
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # the server is optional on a developer machine
-        admin.dispose()
-        pytest.skip(f"Postgres not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
-    name = f"atlas_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
-    try:
-        from pipeline.adapters.sql_engine import make_engine, migrate
-
+    with fresh_database("atlas_test") as url:
         engine = make_engine(url, pool_size=2)
         migrate(engine)
         engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class FakeCloudRun:

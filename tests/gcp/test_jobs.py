@@ -11,6 +11,7 @@ import pytest
 from jobs.extract_job import EXIT_OK, EXIT_RETRY, EXIT_TERMINATED, main as extract_main
 from jobs.task import document_ids, load_job_settings, shard
 from pipeline.domain.errors import TransientError
+from support.postgres import fresh_database
 
 DEVSET = Path(__file__).resolve().parents[3] / "shared" / "devset" / "docs"
 
@@ -133,25 +134,14 @@ def test_index_job_rejects_malformed_arguments() -> None:
 
 
 def test_migrate_job_brings_a_fresh_postgres_database_to_head(pg_database: str) -> None:
-    import uuid
-
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import create_engine, inspect
 
     from jobs.migrate_job import main as migrate_main
     from pipeline.settings import load_settings
 
-    admin = create_engine("postgresql+pg8000://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
-    name = f"atlas_migrate_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
+    with fresh_database("atlas_migrate") as url:
         assert migrate_main(settings=load_settings(database_url=url)) == 0
         assert migrate_main(settings=load_settings(database_url=url)) == 0  # idempotent
         eng = create_engine(url)
         assert {"documents", "extractions", "outbox", "processed_events"} <= set(inspect(eng).get_table_names())
         eng.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -13,31 +13,14 @@ from pipeline.domain.errors import Conflict, NotFound
 from pipeline.domain.events import document_uploaded, extraction_completed
 from pipeline.domain.model import (ApiKey, Document, DocumentStatus, Extraction, ExtractionResult, FieldStatus,
                                    FieldValue, new_id, utcnow)
-
-PG_ADMIN_URL = "postgresql+pg8000://postgres@127.0.0.1:5432/test"
+from support.postgres import fresh_database
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated Postgres database; skipped with the reason when the server is absent."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # a developer machine may have no Postgres
-        admin.dispose()
-        pytest.skip(f"Postgres not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
-    name = f"atlas_contract_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("atlas_contract") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

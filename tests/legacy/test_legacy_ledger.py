@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -10,34 +11,14 @@ from sqlalchemy import delete, select, update
 from pipeline.adapters.sql_engine import make_engine, migrate
 from pipeline.legacy import ledger, records, sharing
 from pipeline.legacy import tables as lt
-
-
-PG_ADMIN_URL = "postgresql+pg8000://postgres@127.0.0.1:5432/test"
+from support.postgres import fresh_database
 
 
 @pytest.fixture(scope="module")
-def postgres_url():  # type: ignore[no-untyped-def]
+def postgres_url() -> Iterator[str]:
     """A fresh Postgres database for this module; skipped with the reason when the server is absent."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # a developer machine may have no Postgres
-        admin.dispose()
-        pytest.skip(f"Postgres not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
-    name = f"atlas_legacy_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("atlas_legacy") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
