@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 from pipeline.domain.errors import NotFound
 from pipeline.domain.model import (FIELD_NAMES, Citation, Document, Extraction, FieldStatus, FieldValue,
                                    RentPeriod)
+from pipeline.extract.places import CA_PROVINCES, US_STATES
 from pipeline.parse.model import parsed_from_bytes
 from pipeline.ports import BlobStore
 
@@ -37,19 +38,7 @@ _STREET_ABBR = {
     "terrace": "ter", "circle": "cir", "way": "way", "north": "n", "south": "s", "east": "e", "west": "w",
     "floor": "fl", "building": "bldg", "unit": "unit", "center": "ctr", "centre": "ctr", "trail": "trl",
 }
-_STATES = {
-    "alabama": "al", "alaska": "ak", "arizona": "az", "arkansas": "ar", "california": "ca", "colorado": "co",
-    "connecticut": "ct", "delaware": "de", "florida": "fl", "georgia": "ga", "hawaii": "hi", "idaho": "id",
-    "illinois": "il", "indiana": "in", "iowa": "ia", "kansas": "ks", "kentucky": "ky", "louisiana": "la",
-    "maine": "me", "maryland": "md", "massachusetts": "ma", "michigan": "mi", "minnesota": "mn",
-    "mississippi": "ms", "missouri": "mo", "montana": "mt", "nebraska": "ne", "nevada": "nv",
-    "new hampshire": "nh", "new jersey": "nj", "new mexico": "nm", "new york": "ny", "north carolina": "nc",
-    "north dakota": "nd", "ohio": "oh", "oklahoma": "ok", "oregon": "or", "pennsylvania": "pa",
-    "rhode island": "ri", "south carolina": "sc", "south dakota": "sd", "tennessee": "tn", "texas": "tx",
-    "utah": "ut", "vermont": "vt", "virginia": "va", "washington": "wa", "west virginia": "wv",
-    "wisconsin": "wi", "wyoming": "wy", "district of columbia": "dc", "ontario": "on", "quebec": "qc",
-    "british columbia": "bc", "alberta": "ab", "manitoba": "mb", "nova scotia": "ns", "saskatchewan": "sk",
-}
+_STATES = {name.lower(): abbr.lower() for abbr, name in {**US_STATES, **CA_PROVINCES}.items()}
 _STATE_RE = re.compile(r"\b(" + "|".join(sorted(_STATES, key=len, reverse=True)) + r")\b")
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
                   "eighth": 8, "ninth": 9, "tenth": 10}
