@@ -61,6 +61,12 @@ def stack(tmp_path: Path) -> Stack:
 
 
 @pytest.fixture(scope="session")
+def devset() -> Path:
+    """The shared devset folder (documents and truth.jsonl)."""
+    return DEVSET
+
+
+@pytest.fixture(scope="session")
 def truth() -> dict[str, dict]:
     import json
 

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DEVSET
 
-
-def test_every_text_amendment_links_to_its_lease_in_a_full_portfolio(stack, truth) -> None:
+def test_every_text_amendment_links_to_its_lease_in_a_full_portfolio(stack, truth, devset: Path) -> None:
     # amendments first, so most links are made when their lease arrives later
     rows = sorted((r for r in truth.values() if r["format"] != "pdf_image"), key=lambda r: r["kind"] != "amendment")
-    ids = {r["file"]: stack.upload(stack.org_a, Path(r["file"]).name, (DEVSET / r["file"]).read_bytes(),
+    ids = {r["file"]: stack.upload(stack.org_a, Path(r["file"]).name, (devset / r["file"]).read_bytes(),
                                    process=False) for r in rows}
     stack.worker.drain(timeout_s=300)
     by_id = {v: k for k, v in ids.items()}
