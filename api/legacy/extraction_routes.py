@@ -63,6 +63,16 @@ def store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, 
     return {"token": token, "org_id": org_id, "filename": display, "blob_key": key}
 
 
+def receive_upload(caller: Caller) -> tuple[dict[str, Any] | None, bytes, tuple[Response, int] | None]:
+    """The request's multipart file, stored under a token: (stored, bytes, None), or (None, b"", the 400 reply)."""
+    upload, err = file_from_request()
+    if err:
+        return None, b"", err
+    assert upload is not None
+    data = read_upload(upload)
+    return store_upload(caller, upload, data), data, None
+
+
 def ingest_upload(org_id: str, filename: str, data: bytes) -> tuple[Document, bool]:
     """The pipeline document for these bytes (deduplicated by content hash) and whether it is new."""
     svc = services()
@@ -88,13 +98,10 @@ def _extraction_for(org_id: str, filename: str, data: bytes) -> Extraction:
 @bp.post("/upload")
 def upload_file() -> Response | tuple[Response, int]:
     """Store the file and hand back an opaque filepath token; the pipeline starts on it at once."""
-    caller = current_caller(request_user_id())
-    upload, err = file_from_request()
+    stored, data, err = receive_upload(current_caller(request_user_id()))
     if err:
         return err
-    assert upload is not None
-    data = read_upload(upload)
-    stored = store_upload(caller, upload, data)
+    assert stored is not None
     try:
         _ingest(stored["org_id"], stored["filename"], data)
     except InvalidDocument as exc:  # the legacy upload accepted anything; the extraction routes report it
@@ -103,13 +110,10 @@ def upload_file() -> Response | tuple[Response, int]:
 
 
 def _extract_route(what: str, build: Any) -> Response | tuple[Response, int]:
-    caller = current_caller(request_user_id())
-    upload, err = file_from_request()
+    stored, data, err = receive_upload(current_caller(request_user_id()))
     if err:
         return err
-    assert upload is not None
-    data = read_upload(upload)
-    stored = store_upload(caller, upload, data)
+    assert stored is not None
     try:
         extraction = _extraction_for(stored["org_id"], stored["filename"], data)
     except ExtractionTimedOut:
@@ -200,11 +204,10 @@ def stream_key_terms() -> Response:
     caller = current_caller(request_user_id())
     svc = services()
     if request.method == "POST":
-        upload, err = file_from_request()
+        stored, _, err = receive_upload(caller)
         if err:
             return _sse_error_only(err[0].get_json()["error"])
-        assert upload is not None
-        stored = store_upload(caller, upload, read_upload(upload))
+        assert stored is not None
         data, up = None, stored
     else:
         name = request.args.get("filename")

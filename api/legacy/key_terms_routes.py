@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from api.deps import services
 from api.legacy.blueprint import bp
 from api.legacy.errors import failure
-from api.legacy.extraction_routes import extraction_of, file_from_request, ingest_upload, read_upload, store_upload
+from api.legacy.extraction_routes import extraction_of, ingest_upload, receive_upload
 from api.legacy.identity import current_caller, json_body, request_user_id
 from pipeline.domain.model import Document, DocumentStatus, Extraction
 from pipeline.legacy import mapping
@@ -22,13 +22,10 @@ AGENTS_RETIRED = ("LlamaCloud extraction agents were retired: extraction is conf
 def _start(caller_user: str | None) -> tuple[dict[str, Any] | None, Document | None, bool,
                                              tuple[Response, int] | None]:
     """Store the multipart file, ingest it, and say whether an extraction already existed (cached)."""
-    caller = current_caller(caller_user)
-    upload, err = file_from_request()
+    stored, data, err = receive_upload(current_caller(caller_user))
     if err:
         return None, None, False, err
-    assert upload is not None
-    data = read_upload(upload)
-    stored = store_upload(caller, upload, data)
+    assert stored is not None
     doc, created = ingest_upload(stored["org_id"], stored["filename"], data)
     cached = not created and doc.status == DocumentStatus.READY
     return stored, doc, cached, None
@@ -58,14 +55,19 @@ def _wait(what: str, stored: dict[str, Any], doc: Document,
     return extraction, _source(stored, doc, cached), None
 
 
+def _uploaded_extraction(what: str) -> tuple[Extraction | None, dict[str, Any], tuple[Response, int] | None]:
+    """Store and ingest the uploaded file, then wait for its extraction (or the legacy error reply)."""
+    stored, doc, cached, err = _start(request_user_id())
+    if err:
+        return None, {}, err
+    assert stored is not None and doc is not None
+    return _wait(what, stored, doc, cached)
+
+
 @bp.post("/extract-key-terms")
 def extract_key_terms() -> Response | tuple[Response, int]:
     """LeaseSummary of the uploaded file with sourceData {file_path, method, parser, cached} and citations."""
-    stored, doc, cached, err = _start(request_user_id())
-    if err:
-        return err
-    assert stored is not None and doc is not None
-    extraction, source, err = _wait("Key terms extraction", stored, doc, cached)
+    extraction, source, err = _uploaded_extraction("Key terms extraction")
     if err:
         return err
     assert extraction is not None
@@ -77,11 +79,7 @@ def extract_key_terms() -> Response | tuple[Response, int]:
 @bp.post("/extract-lease-all")
 def extract_lease_all() -> Response | tuple[Response, int]:
     """Summary and risk flags of the uploaded file from one pipeline extraction."""
-    stored, doc, cached, err = _start(request_user_id())
-    if err:
-        return err
-    assert stored is not None and doc is not None
-    extraction, source, err = _wait("Lease extraction", stored, doc, cached)
+    extraction, source, err = _uploaded_extraction("Lease extraction")
     if err:
         return err
     assert extraction is not None

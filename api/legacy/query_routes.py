@@ -59,6 +59,19 @@ def _answer(caller: Caller, question: str) -> Answer:
     return ask(org_id, question, retriever=retriever, extractions_lookup=lookup, llm=llm)
 
 
+def _answer_or_error(caller: Caller, question: str, route: str) -> Answer | tuple[Response, int]:
+    """The answer, or the legacy error reply: 503 without a search index, 500 {"error": "Query failed"} otherwise."""
+    try:
+        return _answer(caller, question)
+    except IndexUnavailable as exc:
+        return _index_unavailable(exc)
+    except AtlasError:
+        raise
+    except Exception:  # the legacy contract answers retrieval failures with {"error": "Query failed"}
+        log.exception("legacy %s failed", route)
+        return jsonify({"error": "Query failed"}), 500
+
+
 def _question(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_QUESTION_CHARS:
         return None
@@ -88,15 +101,9 @@ def query_text() -> Response | tuple[Response, int]:
     question = _question(request.args.get("text"))
     if question is None:
         return bad_request("No query text provided")
-    try:
-        answer = _answer(caller, question)
-    except IndexUnavailable as exc:
-        return _index_unavailable(exc)
-    except AtlasError:
-        raise
-    except Exception:  # the legacy contract answers retrieval failures with {"error": "Query failed"}
-        log.exception("legacy query failed")
-        return jsonify({"error": "Query failed"}), 500
+    answer = _answer_or_error(caller, question, "query")
+    if not isinstance(answer, Answer):
+        return answer
     return jsonify({"response": answer.answer, "retrieved_nodes": [s.quote for s in answer.sources],
                     "sources": [s.to_dict() for s in answer.sources], "mode": answer.mode})
 
@@ -109,15 +116,9 @@ def rag_query() -> Response | tuple[Response, int]:
     question = _question(body.get("query"))
     if question is None:
         return bad_request("No query provided")
-    try:
-        answer = _answer(caller, question)
-    except IndexUnavailable as exc:
-        return _index_unavailable(exc)
-    except AtlasError:
-        raise
-    except Exception:  # the legacy contract answers retrieval failures with {"error": "Query failed"}
-        log.exception("legacy rag query failed")
-        return jsonify({"error": "Query failed"}), 500
+    answer = _answer_or_error(caller, question, "rag query")
+    if not isinstance(answer, Answer):
+        return answer
     return jsonify({"answer": answer.answer, "sources": [s.to_dict() for s in answer.sources], "mode": answer.mode})
 
 
