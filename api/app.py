@@ -11,6 +11,7 @@ from api.openapi import openapi_document
 from api.ratelimit import RateLimiter
 from pipeline.bootstrap import Services, build
 from pipeline.logging_setup import request_id_var, trace_var
+from pipeline.plugins import import_optional
 from pipeline.settings import Settings, load_settings
 
 
@@ -64,17 +65,11 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
 
 def _register_optional(app: Flask, settings: Settings) -> None:
     """Blueprints of later capabilities, registered when their modules are present."""
-    import importlib
-
     for module, attr, enabled in (("api.routes.query", "bp", True),
                                   ("api.routes.uploads", "bp", settings.runtime == "gcp"),
                                   ("api.legacy", "bp", settings.legacy_api)):
         if not enabled:
             continue
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
-            continue
-        app.register_blueprint(getattr(mod, attr))
+        mod = import_optional(module)
+        if mod is not None:
+            app.register_blueprint(getattr(mod, attr))

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from pipeline.domain.errors import AtlasError
+from pipeline.plugins import import_optional
 from pipeline.settings import Settings, load_settings
 
 
@@ -359,14 +360,9 @@ def eval_cmd(directory: Path, scorer: Path | None, json_out: Path | None, md_out
 
 def _register_optional_commands() -> None:
     """Commands contributed by later capabilities (search: ask/reindex; legacy: audit)."""
-    import importlib
-
     for module in ("pipeline.index.cli", "pipeline.legacy.cli"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
+        mod = import_optional(module)
+        if mod is None:
             continue
         for command in mod.commands:
             main.add_command(command)
