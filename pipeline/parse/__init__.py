@@ -80,11 +80,7 @@ def parse_document(data: bytes, *, limits: ParseLimits | None = None,
 def _parse(data: bytes, limits: ParseLimits, deadline: Deadline,
            progress: Callable[[str, str], None]) -> ParsedDocument:
     started = time.monotonic()
-    if not data:
-        raise InvalidDocument("The file is empty.", code="empty_file")
-    if len(data) > limits.max_bytes:
-        raise InvalidDocument(f"The file is {len(data) / 1048576:.1f} MiB; the limit is "
-                              f"{limits.max_bytes / 1048576:.0f} MiB.", code="too_large")
+    limits.check_size(data)
     media_type = sniff(data)
     progress("parse", f"reading {media_type}")
     try:

@@ -135,11 +135,7 @@ def check_upload(data: bytes, filename: str | None, limits: "ParseLimits | None"
     from pipeline.parse.limits import ParseLimits
 
     limits = limits or ParseLimits()
-    if not data:
-        raise InvalidDocument("The file is empty.", code="empty_file")
-    if len(data) > limits.max_bytes:
-        raise InvalidDocument(f"The file is {len(data) / 1048576:.1f} MiB; the limit is "
-                              f"{limits.max_bytes / 1048576:.0f} MiB.", code="too_large")
+    limits.check_size(data)
     media_type = sniff(data)
     ext = declared_extension(filename)
     allowed = _EXTENSION_TYPES.get(ext)

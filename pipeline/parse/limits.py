@@ -26,6 +26,14 @@ class ParseLimits:
     max_zip_uncompressed_bytes: int = 200 * MiB
     max_zip_ratio: int = 200
 
+    def check_size(self, data: bytes) -> None:
+        """Raise InvalidDocument when the file is empty ('empty_file') or over max_bytes ('too_large')."""
+        if not data:
+            raise InvalidDocument("The file is empty.", code="empty_file")
+        if len(data) > self.max_bytes:
+            raise InvalidDocument(f"The file is {len(data) / 1048576:.1f} MiB; the limit is "
+                                  f"{self.max_bytes / 1048576:.0f} MiB.", code="too_large")
+
 
 class Deadline:
     """A monotonic deadline; `check()` raises parse_timeout once it has passed."""
