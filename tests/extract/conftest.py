@@ -1,10 +1,20 @@
-"""Fixtures for extraction tests: build ParsedDocuments from strings."""
+"""Fixtures for extraction tests: build ParsedDocuments from strings; run the shared scorer over the CLI."""
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
 from pipeline.extract.rules import RuleExtractor
 from pipeline.parse.model import Page, ParsedDocument
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+SCORER = SHARED / "eval" / "score.py"
 
 
 def make_doc(*pages: str) -> ParsedDocument:
@@ -108,4 +118,19 @@ def extractor() -> RuleExtractor:
 def extract(extractor):
     def run(*pages: str):
         return extractor.extract(make_doc(*pages))
+    return run
+
+
+@pytest.fixture
+def score_cli(tmp_path: Path) -> Callable[[Path, Path], dict[str, Any]]:
+    """Run the shared scorer with `atlas extract {file} --json` over (truth, docs_root); returns the report summary."""
+    def run(truth: Path, docs_root: Path) -> dict[str, Any]:
+        if not truth.exists() or not SCORER.exists():
+            pytest.skip(f"shared truth ({truth}) or scorer ({SCORER}) not available")
+        report = tmp_path / "report.json"
+        cmd = f"{Path(sys.executable).with_name('atlas')} extract {{file}} --json"
+        subprocess.run([sys.executable, str(SCORER), "--truth", str(truth), "--docs-root", str(docs_root),
+                        "--cmd", cmd, "--json", str(report), "--timeout", "60"],
+                       cwd=ROOT, check=True, capture_output=True, timeout=240)
+        return json.loads(report.read_text())["summary"]
     return run
