@@ -1,8 +1,10 @@
-"""BM25 beside each Chroma generation: one SQLite FTS5 table per organisation, written by the index writer.
+"""BM25 beside each Chroma generation, per organisation, written by the index writer.
 
-The writer keeps `lexical.sqlite3` in step with the collection (upsert/delete), so a published generation
-carries its lexical index and readers never rebuild BM25 at query time. Statistics (IDF, average length) are
-per organisation because every organisation has its own FTS5 table.
+The writer keeps `lexical.sqlite3` (chunk rows + one FTS5 table per organisation) in step with the collection
+(upsert/delete) and, when it commits, rebuilds the numpy postings of every organisation it touched under
+`postings/<table>/`. Readers score with the memory-mapped postings (FTS5's bm25() visits every chunk a
+common word matches: ~100 ms at 100k chunks) and fall back to FTS5 for generations written without them.
+Statistics (IDF, average length) are per organisation because every organisation has its own table/folder.
 """
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from pipeline.index.chunk import embedding_text
+from pipeline.index.postings import Postings, write_postings
 from pipeline.index.retrieve import tokens
 from pipeline.ports import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
 LEXICAL_DB = "lexical.sqlite3"
+POSTINGS_DIR = "postings"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunk (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, document_id TEXT NOT NULL,
@@ -51,6 +55,7 @@ class LexicalWriter:
     """Keeps the FTS5 tables of one generation being written in step with its Chroma collection."""
 
     def __init__(self, path: Path) -> None:
+        self._postings_root = Path(path).parent / POSTINGS_DIR
         self._conn = sqlite3.connect(str(path), isolation_level=None)
         self._conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._conn.execute("BEGIN")
@@ -107,6 +112,10 @@ class LexicalWriter:
             self._conn.execute("COMMIT")
             for name in sorted(self._touched):
                 self._conn.execute(f"INSERT INTO {name} ({name}) VALUES ('optimize')")
+                rows = self._conn.execute(f"SELECT f.rowid, f.body, c.document_id FROM {name} f "
+                                          f"JOIN chunk c ON c.rowid = f.rowid ORDER BY f.rowid")
+                count = write_postings(self._postings_root / name, rows)
+                log.debug("lexical postings written", extra={"table": name, "chunks": count})
         else:
             self._conn.execute("ROLLBACK")
         self._conn.close()
@@ -125,6 +134,15 @@ class LexicalReader:
         self._conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self._tables = dict(self._conn.execute("SELECT org_id, name FROM org_table").fetchall())
+        self._postings_root = Path(path).parent / POSTINGS_DIR
+        self._postings: dict[str, Postings | None] = {}
+
+    def _org_postings(self, name: str) -> Postings | None:
+        with self._lock:
+            if name not in self._postings:
+                folder = self._postings_root / name
+                self._postings[name] = Postings(folder) if Postings.exists(folder) else None
+            return self._postings[name]
 
     def search(self, org_id: str, question: str, *, top_k: int,
                document_ids: Sequence[str] | None = None) -> list[Hit]:
@@ -133,6 +151,9 @@ class LexicalReader:
         expr = match_expression(question)
         if name is None or expr is None or top_k <= 0 or (document_ids is not None and not document_ids):
             return []
+        postings = self._org_postings(name)
+        if postings is not None:
+            return self._postings_search(postings, org_id, question, top_k=top_k, document_ids=document_ids)
         sql = (f'SELECT c.id, c.org_id, c.document_id, c.page, c.start, c."end", c.section, c.text, c.meta, '
                f"bm25({name}) AS s FROM {name} JOIN chunk c ON c.rowid = {name}.rowid "
                f"WHERE {name} MATCH ? AND c.org_id = ?")
@@ -145,6 +166,19 @@ class LexicalReader:
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [Hit(chunk=_chunk(r), score=-float(r[9])) for r in rows]
+
+    def _postings_search(self, postings: Postings, org_id: str, question: str, *, top_k: int,
+                         document_ids: Sequence[str] | None) -> list[Hit]:
+        best = postings.top(tokens(question), top_k=top_k, document_ids=document_ids)
+        if not best:
+            return []
+        rowids = [r for r, _ in best]
+        with self._lock:
+            rows = self._conn.execute(
+                'SELECT id, org_id, document_id, page, start, "end", section, text, meta, rowid FROM chunk '
+                f"WHERE org_id = ? AND rowid IN ({','.join('?' * len(rowids))})", [org_id, *rowids]).fetchall()
+        by_rowid = {r[9]: r for r in rows}
+        return [Hit(chunk=_chunk(by_rowid[r]), score=s) for r, s in best if r in by_rowid]
 
     def chunks(self, org_id: str, document_ids: Sequence[str] | None = None) -> list[Chunk]:
         """Every chunk of the organisation (optionally within some documents)."""
