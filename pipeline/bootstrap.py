@@ -35,8 +35,10 @@ class Services:
         return self.extras[name]
 
 
-def _quiet_third_parties() -> None:
-    """Offline defaults that must hold before heavy libraries are imported."""
+def quiet_third_parties(settings: Settings | None = None) -> None:
+    """Offline defaults that must hold before heavy libraries are imported (caches stay in the data dir)."""
+    if settings is not None:
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(settings.data_dir / "cache" / "torchinductor"))
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -57,7 +59,7 @@ def build_extractor(settings: Settings) -> Any:
 
 def build(settings: Settings, *, migrate: bool = False) -> Services:
     """Wire the adapters for the configured runtime."""
-    _quiet_third_parties()
+    quiet_third_parties(settings)
     from pipeline.adapters.sql_engine import make_engine
     from pipeline.adapters.sql_engine import migrate as run_migrations
     from pipeline.adapters.sql_uow import SqlEventQueue, SqlUnitOfWorkFactory

@@ -184,10 +184,10 @@ def _print_table(result: dict[str, Any]) -> None:
 def extract(file: Path, as_json: bool) -> None:
     """Parse and extract one lease FILE directly (no server, no database)."""
     settings = _settings()
-    from pipeline.bootstrap import _quiet_third_parties, build_extractor
+    from pipeline.bootstrap import build_extractor, quiet_third_parties
     from pipeline.parse import ParseLimits, parse_document
 
-    _quiet_third_parties()
+    quiet_third_parties(settings)
     limits = ParseLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages,
                          max_page_pixels=settings.max_page_pixels, timeout_s=settings.parse_timeout_s,
                          max_text_chars=settings.max_text_chars, ocr_workers=settings.ocr_workers)

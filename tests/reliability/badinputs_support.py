@@ -85,7 +85,7 @@ def tree(root: Path) -> set[str]:
 
 
 def unexpected_data_files(data_dir: Path) -> list[str]:
-    """Files in the data directory that are neither the database nor content-addressed blobs."""
+    """Files in the data directory that are not the database, content-addressed blobs, the index or library caches."""
     allowed = re.compile(r"^(atlas\.db(-wal|-shm|-journal)?|blobs|blobs/sha256|blobs/sha256/[0-9a-f]{2}"
-                         r"|blobs/sha256/[0-9a-f]{2}/[0-9a-f]{64}|chroma(/.*)?)$")
+                         r"|blobs/sha256/[0-9a-f]{2}/[0-9a-f]{64}|chroma(/.*)?|cache(/.*)?)$")
     return sorted(p for p in tree(data_dir) if not allowed.match(p))
