@@ -55,7 +55,7 @@ def devset_chunks(*, context: bool = True, org_id: str = DEVSET_ORG, max_chars: 
     return out
 
 
-def build_index(root: Path, chunks: Sequence[Chunk], embedder: Embedder, *, batch: int = 64) -> float:
+def build_index(root: Path, chunks: Sequence[Chunk], embedder: Embedder, *, batch: int = 128) -> float:
     """Embed and write chunks as one new generation (chunk → embed → upsert → publish); returns seconds."""
     t0 = time.perf_counter()
     writer = ChromaIndexWriter(root)

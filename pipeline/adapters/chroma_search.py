@@ -1,6 +1,8 @@
 """Search wiring from Settings: embedder, Chroma reader/writer, retriever, answer LLM, extraction lookup."""
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any, Callable, Sequence
 
 from pipeline.adapters.chroma_index import ChromaIndexReader, ChromaIndexWriter
@@ -9,6 +11,8 @@ from pipeline.domain.model import ExtractionResult
 from pipeline.index.retrieve import Retriever, RetrieverConfig
 from pipeline.ports import Embedder
 from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -28,7 +32,19 @@ def build_writer(settings: Settings, *, lock: Any = None) -> ChromaIndexWriter:
 def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
     """Hybrid retriever over the published generation (CURRENT checked at most once a second)."""
     reader = ChromaIndexReader(settings.chroma_path, check_interval_s=1.0)
-    return Retriever(reader, embedder or build_embedder(settings), RetrieverConfig())
+    embedder = embedder or build_embedder(settings)
+    warm = getattr(embedder, "warm", None)
+    if warm is not None:
+        # Model load (~1-2 s) off the first query's path; a failure here resurfaces on that query.
+        threading.Thread(target=_warm, args=(warm,), name="embedder-warm", daemon=True).start()
+    return Retriever(reader, embedder, RetrieverConfig())
+
+
+def _warm(warm: Callable[[], None]) -> None:
+    try:
+        warm()
+    except Exception:
+        log.warning("embedder warm-up failed; the first query will load it", exc_info=True)
 
 
 def build_llm(settings: Settings) -> Any:
