@@ -10,6 +10,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from typing import Callable, Iterator
 
 from pipeline.domain.errors import InvalidDocument
@@ -52,7 +53,7 @@ def check_archive(data: bytes, limits: ParseLimits) -> None:
                 continue
             try:
                 body = _read_capped(archive, info, limits.max_zip_uncompressed_bytes)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
                 raise InvalidDocument("The Word file is damaged and cannot be opened.", code="corrupt_file") from exc
             if _declares_dtd(body):
                 raise InvalidDocument("The Word file contains XML entity declarations, which Word never writes; "
@@ -156,7 +157,7 @@ def parse_docx(data: bytes, limits: ParseLimits, deadline: Deadline,
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise InvalidDocument("The Word file is damaged or incomplete and cannot be read.",
                               code="corrupt_file") from exc
     except Exception as exc:
