@@ -12,3 +12,11 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 # test folders have no __init__.py (importlib mode); appending keeps installed packages first
 sys.path.append(str(Path(__file__).resolve().parent))
+
+from hypothesis import settings as _hypothesis_settings
+
+# CI runs the property tests with a fixed example stream (a red CI must be reproducible);
+# locally each run explores new examples.
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
