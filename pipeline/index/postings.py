@@ -58,7 +58,8 @@ def write_postings(folder: Path, rows: Iterable[tuple[int, str, str]], *, k1: fl
     length = np.frombuffer(lengths, dtype=np.float32) if n else np.zeros(0, dtype=np.float32)
     avg = float(length.mean()) if n else 1.0
     norm = k1 * (1 - b + b * length / max(avg, 1e-9))
-    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    # FTS5's idf (words in over half the chunks count ~nothing): lexical recall@5 0.96 vs 0.93 with log1p.
+    idf = np.maximum(np.log((n - df + 0.5) / (df + 0.5)), 1e-6).astype(np.float32)
     tf = tf.astype(np.float32)
     weights = (idf[term_of] * tf * (k1 + 1) / (tf + norm[posting_rows])).astype(np.float32)
     folder.mkdir(parents=True, exist_ok=True)

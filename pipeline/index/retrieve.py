@@ -59,7 +59,7 @@ class BM25:
         for term, docs in postings.items():
             idx = np.fromiter(docs.keys(), dtype=np.int64, count=len(docs))
             tf = np.fromiter(docs.values(), dtype=np.float32, count=len(docs))
-            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            idf = max(math.log((n - len(docs) + 0.5) / (len(docs) + 0.5)), 1e-6)  # as FTS5 and postings
             self._post[term] = (idx, (idf * tf * (k1 + 1) / (tf + norm[idx])).astype(np.float32))
 
     def search(self, query: str, *, top_k: int, document_ids: Sequence[str] | None = None) -> list[Hit]:

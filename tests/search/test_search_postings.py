@@ -39,3 +39,29 @@ def test_postings_document_filter_unknown_terms_and_empty(tmp_path):
     assert postings.top(["zzz", "x" * 200], top_k=10) == []
     write_postings(tmp_path / "empty", [])
     assert Postings(tmp_path / "empty").top(["rent"], top_k=5) == []
+
+
+def test_generation_carries_postings_and_older_generations_fall_back_to_fts5(tmp_path):
+    import shutil
+
+    from fakes import FakeEmbedder
+
+    from pipeline.adapters.chroma_index import ChromaIndexReader, ChromaIndexWriter
+    from pipeline.adapters.chroma_lexical import POSTINGS_DIR
+    from pipeline.index.chunk import embedding_text
+
+    chunks = _chunks() + [Chunk(id="b0", org_id="org-b", document_id="b", page=1, start=0, end=10,
+                                text="Holdover rent is 300%.", section="", metadata={})]
+    with ChromaIndexWriter(tmp_path, grace_s=0).batch() as w:
+        w.upsert(chunks, FakeEmbedder().embed([embedding_text(c) for c in chunks]))
+    reader = ChromaIndexReader(tmp_path)
+    generation = tmp_path / reader.generation
+    assert len(list((generation / POSTINGS_DIR).iterdir())) == 2  # one folder per organisation
+    fast = [(h.chunk.id, h.chunk.org_id) for h in reader.lexical_search("org-a", "holdover rent", top_k=3)]
+    assert fast and all(org == "org-a" for _, org in fast)
+    reader.close()
+    shutil.rmtree(generation / POSTINGS_DIR)  # a generation written before postings existed
+    old = ChromaIndexReader(tmp_path)
+    slow = [(h.chunk.id, h.chunk.org_id) for h in old.lexical_search("org-a", "holdover rent", top_k=3)]
+    assert {cid for cid, _ in slow} == {cid for cid, _ in fast}
+    old.close()
