@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_CHARS = 600  # MiniLM was trained on 128-token inputs; ~600 characters fit that window
 CHUNK_OVERLAP = 100
-EMBED_BATCH = 128  # one encode call per 128 chunks: length-sorted batches pad less; the embedder batches 128
+EMBED_BATCH = 128  # chunks per encode call: sorted by length inside it, so its 32-text model batches pad little
 _CONTEXT_FIELDS = ("tenant", "landlord", "premises_address")
 
 
