@@ -42,7 +42,6 @@ def quiet_third_parties(settings: Settings | None = None) -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def build_extractor(settings: Settings) -> Any:

@@ -8,7 +8,6 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 # test folders have no __init__.py (importlib mode); appending keeps installed packages first
 sys.path.append(str(Path(__file__).resolve().parent))
