@@ -41,7 +41,7 @@ class MiniLMEmbedder:
 
     dimension = DIMENSION
 
-    def __init__(self, model_path: Path | str | None = None, *, threads: int = 2, batch_size: int = 32,
+    def __init__(self, model_path: Path | str | None = None, *, threads: int = 2, batch_size: int = 16,
                  max_seq_length: int | None = None, query_threads: int = 1, query_max_texts: int = 2,
                  precision: str = "auto") -> None:
         if precision not in PRECISIONS:
