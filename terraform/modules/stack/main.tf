@@ -172,6 +172,7 @@ module "pubsub" {
   publishers = {
     api_uploaded      = { topic = "document-uploaded", member = module.iam.members["api"] }
     api_deleted       = { topic = "document-deleted", member = module.iam.members["api"] }
+    api_corrected     = { topic = "extraction-completed", member = module.iam.members["api"] } # human corrections
     extract_completed = { topic = "extraction-completed", member = module.iam.members["extract"] }
     index_updated     = { topic = "index-updated", member = module.iam.members["index"] }
   }
