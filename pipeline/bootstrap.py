@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,10 +29,14 @@ class Services:
     classify: Callable | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
     def lazy(self, name: str, factory: Callable[[], Any]) -> Any:
-        """A component built on first use (embedder, vector index) and kept."""
+        """A component built on first use (embedder, vector index) and kept; built once even across threads."""
         if name not in self.extras:
-            self.extras[name] = factory()
+            with self._lock:
+                if name not in self.extras:
+                    self.extras[name] = factory()
         return self.extras[name]
 
 
