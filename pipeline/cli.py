@@ -369,3 +369,27 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+@main.command("export-truth")
+@click.option("--org", required=True, help="Organisation name.")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def export_truth(org: str, out_dir: Path) -> None:
+    """Write reviewed documents as labelled data: OUT_DIR/truth.jsonl (eval/FORMAT.md) and OUT_DIR/docs/."""
+    from pipeline.usecases.exports import reviewed_records, truth_line
+    from pipeline.usecases.ingest import safe_display_name
+
+    svc = _services()
+    with svc.uow_factory() as uow:
+        found = uow.keys.get_org_by_name(org)
+    if found is None:
+        raise click.ClickException(f"no organisation named {org!r}")
+    records = reviewed_records(found.id, uow_factory=svc.uow_factory)
+    (out_dir / "docs").mkdir(parents=True, exist_ok=True)
+    files = {r.document.id: f"docs/{r.document.id[:8]}_{safe_display_name(r.document.filename)}" for r in records}
+    with (out_dir / "truth.jsonl").open("w", encoding="utf-8") as fh:
+        for rec in records:
+            (out_dir / files[rec.document.id]).write_bytes(svc.blobs.get(rec.document.blob_key))
+            line = truth_line(rec, files[rec.document.id], amends=files.get(rec.document.amends_document_id or ""))
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    click.echo(f"{len(records)} reviewed document(s) written to {out_dir / 'truth.jsonl'}")

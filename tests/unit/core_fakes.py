@@ -98,6 +98,12 @@ class FakeExtractions:
         xs = [e for e in self.s.extractions if e.document_id == doc_id and e.org_id == org_id]
         return max(xs, key=lambda e: e.version) if xs else None
 
+    def get_version(self, org_id: str, doc_id: str, version: int) -> Extraction | None:
+        for e in self.s.extractions:
+            if (e.org_id, e.document_id, e.version) == (org_id, doc_id, version):
+                return copy.deepcopy(e)
+        return None
+
     def find(self, org_id: str, doc_id: str, content_hash: str, extractor_version: str) -> Extraction | None:
         for e in self.s.extractions:
             if (e.org_id, e.document_id, e.content_hash, e.extractor_version) == (
