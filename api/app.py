@@ -50,9 +50,9 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         return resp
 
     errors.install(app)
-    from api.routes import consolidated, documents, exports, health, review, schema
+    from api.routes import consolidated, documents, exports, health, review, schema, webhooks
 
-    for bp in (health.bp, documents.bp, consolidated.bp, schema.bp, review.bp, exports.bp):
+    for bp in (health.bp, documents.bp, consolidated.bp, schema.bp, review.bp, exports.bp, webhooks.bp):
         app.register_blueprint(bp)
     _register_optional(app, settings)
 

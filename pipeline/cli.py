@@ -1,6 +1,7 @@
 """`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, ask, reindex."""
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
@@ -74,6 +75,7 @@ def start_worker(svc):  # type: ignore[no-untyped-def]
     """Start the in-process worker over the durable queue (claims left by a crash are recovered first)."""
     from pipeline.adapters.sql_uow import recover_claims
     from pipeline.handlers import build_handlers, on_dead_letter
+    from pipeline.usecases.webhooks import DeliveryLoop, deliver_due, http_post
     from pipeline.worker import Worker
 
     recovered = recover_claims(svc.engine)
@@ -81,6 +83,10 @@ def start_worker(svc):  # type: ignore[no-untyped-def]
         click.echo(f"recovered {recovered} unfinished event(s) from the last run", err=True)
     worker = Worker(svc.queue, build_handlers(svc), on_dead=on_dead_letter(svc))
     worker.start(svc.settings.worker_threads)
+    webhooks = DeliveryLoop(functools.partial(deliver_due, uow_factory=svc.uow_factory, post=http_post(),
+                                              allow_private=svc.settings.webhooks_may_call_private))
+    webhooks.start()
+    worker.also_stop(webhooks.stop)
     return worker
 
 

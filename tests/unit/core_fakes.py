@@ -42,6 +42,18 @@ class _State:
         self.documents: dict[str, Document] = {}
         self.extractions: list[Extraction] = []
         self.outbox: list[Event] = []
+        self.webhook_events: list[tuple[str, str, dict]] = []  # (org, event type, payload); no endpoints in fakes
+
+
+class FakeWebhooks:
+    """Records what would be delivered; the SQL adapter's behaviour is tested against the real database."""
+
+    def __init__(self, s: _State) -> None:
+        self.s = s
+
+    def enqueue(self, org_id: str, event_type: str, payload: dict) -> int:
+        self.s.webhook_events.append((org_id, event_type, dict(payload)))
+        return 0
 
 
 class FakeDocuments:
@@ -132,6 +144,7 @@ class FakeUnitOfWork:
         self.documents = FakeDocuments(self.s)
         self.extractions = FakeExtractions(self.s)
         self.outbox = FakeOutbox(self.s)
+        self.webhooks = FakeWebhooks(self.s)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -143,6 +156,7 @@ class FakeUnitOfWork:
         self.shared.documents = copy.deepcopy(self.s.documents)
         self.shared.extractions = copy.deepcopy(self.s.extractions)
         self.shared.outbox = list(self.s.outbox)
+        self.shared.webhook_events = list(self.s.webhook_events)
 
     def rollback(self) -> None:
         self.__enter__()
