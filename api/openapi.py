@@ -131,6 +131,7 @@ def openapi_document() -> dict[str, Any]:
                               "400": _err("bad parameters"), **_AUTH_ERRORS}}},
             **_review_paths(),
             **_export_paths(),
+            **_page_paths(),
         },
     }
 
@@ -187,4 +188,23 @@ def _export_paths() -> dict[str, Any]:
             "summary": "One lease: document and latest extraction with citations and review trail",
             "responses": {"200": _ok("lease", {"type": "object", "required": ["document", "extraction"]}),
                           "404": _err("unknown document or no extraction yet"), **_AUTH_ERRORS}}},
+    }
+
+
+def _page_paths() -> dict[str, Any]:
+    """Page images of PDFs (the review workspace draws citation boxes over them)."""
+    page = _DOC_ID + [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+    return {
+        "/v1/documents/{doc_id}/pages/{n}.png": {"parameters": page, "get": {
+            "summary": "Page n of a PDF as PNG; X-Page-Width and X-Page-Height give its size in PDF points, the unit "
+                       "of citation bboxes (origin top-left)",
+            "parameters": [{"name": "scale", "in": "query",
+                            "schema": {"type": "number", "minimum": 0.25, "maximum": 3, "default": 1.5},
+                            "description": "pixels per PDF point; pages are capped at 2400 px on their long side"}],
+            "responses": {"200": {"description": "PNG", "content": {"image/png": {
+                              "schema": {"type": "string", "format": "binary"}}}},
+                          "400": _err("bad page number or scale"),
+                          "404": _err("unknown document or page, or not a PDF (code no_page_image)"),
+                          "422": _err("the PDF cannot be rendered"), "503": _err("renderer busy; retry"),
+                          **_AUTH_ERRORS}}},
     }

@@ -110,6 +110,8 @@ CASES: dict[tuple[str, str], tuple[Call, Check]] = {
         lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/extraction/compare", headers=h), _is_404),
     ("GET", "/v1/documents/<doc_id>/export.json"): (
         lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/export.json", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/pages/<n>.png"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/pages/1.png", headers=h), _is_404),
     ("GET", "/v1/exports/abstract.csv"): (lambda w, h: w.client.get("/v1/exports/abstract.csv", headers=h), _no_a_docs),
     ("GET", "/v1/exports/abstract.xlsx"): (
         lambda w, h: w.client.get("/v1/exports/abstract.xlsx", headers=h), lambda w, r: _no_a_xlsx(w, r)),
