@@ -11,9 +11,7 @@ import pytest
 
 from browser_support import ROOT, BrowserPage, Server
 
-D001 = Path("/work/shared/devset/docs/D001.pdf")
-if not D001.exists():
-    D001 = ROOT.parent / "shared" / "devset" / "docs" / "D001.pdf"
+D001 = ROOT.parent / "shared" / "devset" / "docs" / "D001.pdf"
 SCREENSHOT = ROOT / "docs" / "abstract-view.png"
 REVIEWER = "Robin Reviewer"
 NEW_TENANT = "Quarry Outdoor Supply Company"
