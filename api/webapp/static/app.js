@@ -694,6 +694,13 @@
     $('rent-chart').replaceChildren(rentChart(periods));
   }
 
+  /** A round axis step (1, 2, 2.5 or 5 times a power of ten) of at least `raw`. */
+  function niceStep(raw) {
+    if (!(raw > 0)) return 1;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  }
+
   /** A step chart of monthly rent over the lease's dated periods, as inline SVG. */
   function rentChart(periods) {
     const day = 86400000;
@@ -704,15 +711,15 @@
     if (!pts.length) return el('p', { class: 'muted' }, 'No dated rent steps to chart.');
     const W = 720; const H = 240; const m = { l: 84, r: 20, t: 16, b: 34 };
     const t0 = pts[0].t0; const t1 = Math.max(...pts.map((p) => p.t1));
-    const top = Math.max(...pts.map((p) => p.rent)) * 1.1 || 1;
+    const step = niceStep(Math.max(...pts.map((p) => p.rent)) / 4);
+    const top = step * Math.max(1, Math.ceil(Math.max(...pts.map((p) => p.rent)) / step + 0.15));
     const x = (t) => m.l + ((t - t0) / (t1 - t0)) * (W - m.l - m.r);
     const y = (r) => H - m.b - (r / top) * (H - m.t - m.b);
     const first = pts[0]; const last = pts[pts.length - 1];
     const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'rent-chart-title' },
       svg('title', { id: 'rent-chart-title' }, `Monthly rent from ${money(first.rent)} (${first.p.start}) `
         + `to ${money(last.rent)} (${last.p.start}), ${pts.length} steps`));
-    for (let i = 0; i <= 4; i += 1) {
-      const r = (top / 4) * i;
+    for (let r = 0; r <= top + step / 2; r += step) {
       chart.append(svg('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(r), y2: y(r) }),
         svg('text', { x: m.l - 6, y: y(r) + 4, 'text-anchor': 'end' }, fmtNumber(r, 0)));
     }
