@@ -12,13 +12,19 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: setup system-deps run test bench tf-check clean
 
-## system-deps: apt packages the parser needs (tesseract), idempotent
+## system-deps: apt packages the parser needs (tesseract) and the browser tests use (chromium), idempotent
 system-deps:
 	@if ! command -v tesseract >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd >/dev/null; \
 	  else echo "warning: tesseract-ocr missing and apt-get unavailable: OCR disabled" >&2; fi; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "warning: chromium missing and apt-get unavailable: tests/browser will skip" >&2; fi; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -50,9 +50,11 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         return resp
 
     errors.install(app)
-    from api.routes import consolidated, documents, health, schema
+    from api import webapp
+    from api.routes import consolidated, documents, exports, health, pages, review, schema, webhooks
 
-    for bp in (health.bp, documents.bp, consolidated.bp, schema.bp):
+    for bp in (health.bp, documents.bp, consolidated.bp, schema.bp, review.bp, exports.bp, webhooks.bp, pages.bp,
+               webapp.bp):
         app.register_blueprint(bp)
     _register_optional(app, settings)
 

@@ -129,5 +129,82 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "flag", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": _ok("leases", {"type": "object", "required": ["leases"]}),
                               "400": _err("bad parameters"), **_AUTH_ERRORS}}},
+            **_review_paths(),
+            **_export_paths(),
+            **_page_paths(),
         },
+    }
+
+
+_EXTRACTION = {"type": "object", "required": ["version", "fields", "reviews"]}
+
+
+def _review_paths() -> dict[str, Any]:
+    """Human review: corrections, undo, versions, compare."""
+    field = _DOC_ID + [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {
+        "/v1/documents/{doc_id}/extraction/fields/{name}": {"parameters": field, "patch": {
+            "summary": "Correct one field: a new reviewed version (who, when, old -> new in 'reviews')",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["value"],
+                "properties": {"value": {}, "note": {"type": "string", "maxLength": 2000},
+                               "reviewed_by": {"type": "string", "minLength": 1, "maxLength": 200}}}}}},
+            "responses": {"200": _ok("the new version", _EXTRACTION), "400": _err("invalid field or value"),
+                          "404": _err("unknown document or no extraction yet"), **_AUTH_ERRORS}}},
+        "/v1/documents/{doc_id}/extraction/undo": {"parameters": _DOC_ID, "post": {
+            "summary": "Undo the latest correction: a new version restoring the earlier values",
+            "responses": {"200": _ok("the new version", _EXTRACTION), "400": _err("nothing to undo"),
+                          "404": _err("unknown document"), **_AUTH_ERRORS}}},
+        "/v1/documents/{doc_id}/extraction/versions": {"parameters": _DOC_ID, "get": {
+            "summary": "Every version: number, author, time",
+            "responses": {"200": _ok("versions", {"type": "object", "required": ["versions"]}),
+                          "404": _err("unknown document"), **_AUTH_ERRORS}}},
+        "/v1/documents/{doc_id}/extraction/compare": {"parameters": _DOC_ID, "get": {
+            "summary": "Fields that differ between two versions (default: the two latest)",
+            "parameters": [{"name": "a", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "b", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": _ok("changes", {"type": "object", "required": ["changes"]}),
+                          "400": _err("bad parameters"), "404": _err("unknown document or version"),
+                          **_AUTH_ERRORS}}},
+    }
+
+
+def _download(desc: str, media_type: str) -> dict[str, Any]:
+    return {"description": desc, "content": {media_type: {"schema": {"type": "string"}}}}
+
+
+def _export_paths() -> dict[str, Any]:
+    """Portfolio exports and the per-lease JSON export."""
+    return {
+        "/v1/exports/abstract.csv": {"get": {"summary": "The portfolio abstract, a row per lease (CSV)",
+                                             "responses": {"200": _download("CSV", "text/csv"), **_AUTH_ERRORS}}},
+        "/v1/exports/abstract.xlsx": {"get": {"summary": "The portfolio abstract as an Excel workbook", "responses": {
+            "200": _download("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            **_AUTH_ERRORS}}},
+        "/v1/exports/critical-dates.ics": {"get": {
+            "summary": "Expirations, renewal-notice deadlines and rent steps (iCalendar)",
+            "responses": {"200": _download("iCalendar", "text/calendar"), **_AUTH_ERRORS}}},
+        "/v1/documents/{doc_id}/export.json": {"parameters": _DOC_ID, "get": {
+            "summary": "One lease: document and latest extraction with citations and review trail",
+            "responses": {"200": _ok("lease", {"type": "object", "required": ["document", "extraction"]}),
+                          "404": _err("unknown document or no extraction yet"), **_AUTH_ERRORS}}},
+    }
+
+
+def _page_paths() -> dict[str, Any]:
+    """Page images of PDFs (the review workspace draws citation boxes over them)."""
+    page = _DOC_ID + [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+    return {
+        "/v1/documents/{doc_id}/pages/{n}.png": {"parameters": page, "get": {
+            "summary": "Page n of a PDF as PNG; X-Page-Width and X-Page-Height give its size in PDF points, the unit "
+                       "of citation bboxes (origin top-left)",
+            "parameters": [{"name": "scale", "in": "query",
+                            "schema": {"type": "number", "minimum": 0.25, "maximum": 3, "default": 1.5},
+                            "description": "pixels per PDF point; pages are capped at 2400 px on their long side"}],
+            "responses": {"200": {"description": "PNG", "content": {"image/png": {
+                              "schema": {"type": "string", "format": "binary"}}}},
+                          "400": _err("bad page number or scale"),
+                          "404": _err("unknown document or page, or not a PDF (code no_page_image)"),
+                          "422": _err("the PDF cannot be rendered"), "503": _err("renderer busy; retry"),
+                          **_AUTH_ERRORS}}},
     }

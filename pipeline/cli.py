@@ -1,6 +1,7 @@
 """`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, ask, reindex."""
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
@@ -74,6 +75,7 @@ def start_worker(svc):  # type: ignore[no-untyped-def]
     """Start the in-process worker over the durable queue (claims left by a crash are recovered first)."""
     from pipeline.adapters.sql_uow import recover_claims
     from pipeline.handlers import build_handlers, on_dead_letter
+    from pipeline.usecases.webhooks import DeliveryLoop, deliver_due, http_post
     from pipeline.worker import Worker
 
     recovered = recover_claims(svc.engine)
@@ -81,6 +83,10 @@ def start_worker(svc):  # type: ignore[no-untyped-def]
         click.echo(f"recovered {recovered} unfinished event(s) from the last run", err=True)
     worker = Worker(svc.queue, build_handlers(svc), on_dead=on_dead_letter(svc))
     worker.start(svc.settings.worker_threads)
+    webhooks = DeliveryLoop(functools.partial(deliver_due, uow_factory=svc.uow_factory, post=http_post(),
+                                              allow_private=svc.settings.webhooks_may_call_private))
+    webhooks.start()
+    worker.also_stop(webhooks.stop)
     return worker
 
 
@@ -369,3 +375,27 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+@main.command("export-truth")
+@click.option("--org", required=True, help="Organisation name.")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def export_truth(org: str, out_dir: Path) -> None:
+    """Write reviewed documents as labelled data: OUT_DIR/truth.jsonl (eval/FORMAT.md) and OUT_DIR/docs/."""
+    from pipeline.usecases.exports import reviewed_records, truth_line
+    from pipeline.usecases.ingest import safe_display_name
+
+    svc = _services()
+    with svc.uow_factory() as uow:
+        found = uow.keys.get_org_by_name(org)
+    if found is None:
+        raise click.ClickException(f"no organisation named {org!r}")
+    records = reviewed_records(found.id, uow_factory=svc.uow_factory)
+    (out_dir / "docs").mkdir(parents=True, exist_ok=True)
+    files = {r.document.id: f"docs/{r.document.id[:8]}_{safe_display_name(r.document.filename)}" for r in records}
+    with (out_dir / "truth.jsonl").open("w", encoding="utf-8") as fh:
+        for rec in records:
+            (out_dir / files[rec.document.id]).write_bytes(svc.blobs.get(rec.document.blob_key))
+            line = truth_line(rec, files[rec.document.id], amends=files.get(rec.document.amends_document_id or ""))
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    click.echo(f"{len(records)} reviewed document(s) written to {out_dir / 'truth.jsonl'}")

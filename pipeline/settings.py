@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     index_job_name: str = Field("atlas-index", alias="ATLAS_INDEX_JOB")
     chroma_dir: Path | None = Field(None, alias="ATLAS_CHROMA_DIR")
 
+    # webhooks: private/loopback/plain-http endpoints only when allowed (default: outside production)
+    webhook_allow_private: bool | None = Field(None, alias="ATLAS_WEBHOOK_ALLOW_PRIVATE")
+
     # legacy web app
     legacy_wait_s: float = Field(100.0, alias="ATLAS_LEGACY_WAIT_S")
     google_client_id: str | None = Field(None, alias="GOOGLE_CLIENT_ID")
@@ -98,6 +101,11 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """FLASK_ENV=production."""
         return self.flask_env.lower() == "production"
+
+    @property
+    def webhooks_may_call_private(self) -> bool:
+        """ATLAS_WEBHOOK_ALLOW_PRIVATE, defaulting to true in development and false in production."""
+        return (not self.is_production) if self.webhook_allow_private is None else self.webhook_allow_private
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -26,6 +26,7 @@ class Worker:
         self.base_backoff_s = base_backoff_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._companions: list[Callable[[], None]] = []
 
     def run_once(self) -> int:
         """Handle the events due now (a batch for batch handlers); returns how many were taken."""
@@ -112,8 +113,14 @@ class Worker:
             th.start()
             self._threads.append(th)
 
+    def also_stop(self, stop: Callable[[], None]) -> None:
+        """Stop a companion loop (the webhook sender) when the worker stops."""
+        self._companions.append(stop)
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Finish the current event and stop."""
         self._stop.set()
         for th in self._threads:
             th.join(timeout_s)
+        for stop in self._companions:
+            stop()

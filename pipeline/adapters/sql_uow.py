@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.adapters import sql_tables as t
+from pipeline.adapters.sql_webhooks import SqlWebhooks
 from pipeline.domain.errors import Conflict, NotFound
 from pipeline.domain.events import Event
 from pipeline.domain.model import (ApiKey, Document, DocumentStatus, Extraction, ExtractionResult, Organisation,
@@ -327,6 +328,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.conn)
         self.keys = SqlKeys(self.conn)
         self.idempotency = SqlIdempotency(self.conn)
+        self.webhooks = SqlWebhooks(self.conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

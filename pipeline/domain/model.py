@@ -188,6 +188,7 @@ class ExtractionResult:
     extractor: str = "rules"
     extractor_version: str = "0"
     usage: dict[str, Any] = field(default_factory=dict)
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # audit trail of human corrections and undos
 
     def field(self, name: str) -> FieldValue:
         """The value of a field, or a not-found placeholder."""
@@ -205,6 +206,7 @@ class ExtractionResult:
             "risk_flags": [f.to_dict() for f in self.risk_flags],
             "warnings": [w.to_dict() for w in self.warnings],
             "usage": self.usage,
+            "reviews": self.reviews,
         }
 
     @classmethod
@@ -217,6 +219,7 @@ class ExtractionResult:
             warnings=[Warning_.from_dict(w) for w in d.get("warnings", [])],
             kind=d.get("kind", "lease"), extractor=d.get("extractor", "rules"),
             extractor_version=str(d.get("extractor_version", "0")), usage=d.get("usage", {}),
+            reviews=list(d.get("reviews", [])),
         )
 
 

@@ -26,6 +26,11 @@ _VALUE_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
+def value_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of one field's value."""
+    return _VALUE_TYPES.get(name, {})
+
+
 def _citation() -> dict[str, Any]:
     return {"type": "object", "required": ["page", "start", "end", "quote"], "additionalProperties": False,
             "properties": {"page": {"type": "integer", "minimum": 1}, "start": {"type": "integer", "minimum": 0},
@@ -77,6 +82,11 @@ def extraction_json_schema() -> dict[str, Any]:
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                "citations": {"type": "array", "items": {"$ref": "#/$defs/citation"}}}}},
             "usage": {"type": "object"},
+            "reviews": {"type": "array", "items": {
+                "type": "object", "required": ["action", "field", "old", "new", "by", "at", "version"],
+                "properties": {"action": {"enum": ["correct", "undo"]}, "field": {"type": "string"},
+                               "by": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+                               "version": {"type": "integer", "minimum": 1}}}},
         },
     }
 

@@ -8,6 +8,7 @@ from typing import Callable
 from pipeline.domain.errors import AtlasError, Conflict, InvalidDocument, NotFound
 from pipeline.domain.events import extraction_completed
 from pipeline.domain.model import Document, DocumentStatus, Extraction, new_id, utcnow
+from pipeline.domain.webhooks import DOCUMENT_FAILED, DOCUMENT_READY
 from pipeline.parse.model import ParsedDocument, parsed_from_bytes, parsed_to_bytes
 from pipeline.ports import BlobStore, Extractor
 
@@ -54,6 +55,9 @@ def fail_document(doc_id: str, code: str, message: str, *, uow_factory: Callable
         doc.error_message = message
         doc.progress = advance_progress(doc.progress, "failed", message)
         uow.documents.update(doc)
+        uow.webhooks.enqueue(doc.org_id, DOCUMENT_FAILED, {"document_id": doc.id, "filename": doc.filename,
+                                                           "status": "failed", "error_code": code,
+                                                           "error_message": message})
         uow.commit()
     log.warning("document failed", extra={"event": "document.failed", "document_id": doc_id, "code": code})
 
@@ -145,6 +149,9 @@ def process_document(doc_id: str, *, uow_factory: Callable, blobs: BlobStore, pa
         doc.progress = advance_progress(doc.progress, "extracted", f"version {version} saved")
         uow.documents.update(doc)
         uow.outbox.add(extraction_completed(doc.org_id, doc.id, version))
+        uow.webhooks.enqueue(doc.org_id, DOCUMENT_READY, {"document_id": doc.id, "filename": doc.filename,
+                                                          "status": "ready", "version": version,
+                                                          "kind": result.kind})
         uow.commit()
     log.info("extraction saved", extra={"document_id": doc_id, "version": version,
                                         "seconds": round(time.monotonic() - started, 3)})

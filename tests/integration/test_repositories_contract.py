@@ -211,3 +211,39 @@ def test_organisations_and_keys(uow) -> None:  # type: ignore[no-untyped-def]
         u.commit()
     with uow() as u:
         assert u.keys.list_keys(org.id)[0].revoked_at is not None
+
+
+def test_webhooks_enqueue_claim_record_and_scope(uow, orgs):  # type: ignore[no-untyped-def]
+    from pipeline.domain.webhooks import Webhook
+
+    a, b = orgs
+    with uow() as u:
+        u.webhooks.add(Webhook(id=new_id(), org_id=a, url="https://a.example/hook", secret="s",
+                               events=["document.ready"]))
+        u.webhooks.add(Webhook(id=new_id(), org_id=a, url="https://a.example/failed", secret="s",
+                               events=["document.failed"]))
+        assert u.webhooks.enqueue(a, "document.ready", {"document_id": "d1"}) == 1
+        assert u.webhooks.enqueue(b, "document.ready", {"document_id": "d2"}) == 0  # B has no endpoints
+        u.commit()
+    with uow() as u:
+        first = u.webhooks.claim_due(10, lease_s=60)
+        u.commit()
+    with uow() as u:
+        assert u.webhooks.claim_due(10, lease_s=60) == []  # claimed: a second sender gets nothing
+    assert len(first) == 1 and first[0][0].payload == {"document_id": "d1"} and first[0][1].org_id == a
+    delivery, hook = first[0]
+    delivery.status, delivery.attempts, delivery.last_status_code = "delivered", 1, 204
+    with uow() as u:
+        u.webhooks.record(delivery)
+        u.commit()
+    with uow() as u:
+        log = u.webhooks.deliveries(a, hook.id, limit=10)
+        assert [(d.status, d.attempts, d.last_status_code) for d in log] == [("delivered", 1, 204)]
+        with pytest.raises(NotFound):
+            u.webhooks.deliveries(b, hook.id, limit=10)
+        with pytest.raises(NotFound):
+            u.webhooks.delete(b, hook.id)
+        u.webhooks.delete(a, hook.id)
+        u.commit()
+    with uow() as u:
+        assert [h.url for h in u.webhooks.list(a)] == ["https://a.example/failed"]

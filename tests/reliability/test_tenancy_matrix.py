@@ -70,6 +70,14 @@ def _no_a_docs(w: World, r: Any) -> None:
     assert w.doc_a not in r.get_data(as_text=True)
 
 
+def _no_a_xlsx(w: World, r: Any) -> None:
+    import openpyxl
+
+    assert r.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.data))["Abstract"].iter_rows(values_only=True))
+    assert len(rows) == 1 and rows[0][0] == "document_id"
+
+
 def _b_upload_is_its_own(w: World, r: Any) -> None:
     # the same bytes as org A's document: B gets a new document of its own, never A's id or a "duplicate"
     assert r.status_code == 202, r.get_json()
@@ -91,6 +99,24 @@ CASES: dict[tuple[str, str], tuple[Call, Check]] = {
         lambda w, h: w.client.post("/v1/query", headers=h,
                                    json={"question": "What is the rent?", "document_ids": [w.doc_a]}), _is_404),
     ("GET", "/v1/leases"): (lambda w, h: w.client.get("/v1/leases", headers=h), _no_a_docs),
+    ("PATCH", "/v1/documents/<doc_id>/extraction/fields/<name>"): (
+        lambda w, h: w.client.patch(f"/v1/documents/{w.doc_a}/extraction/fields/tenant", headers=h,
+                                    json={"value": "Mallory"}), _is_404),
+    ("POST", "/v1/documents/<doc_id>/extraction/undo"): (
+        lambda w, h: w.client.post(f"/v1/documents/{w.doc_a}/extraction/undo", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/extraction/versions"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/extraction/versions", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/extraction/compare"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/extraction/compare", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/export.json"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/export.json", headers=h), _is_404),
+    ("GET", "/v1/documents/<doc_id>/pages/<n>.png"): (
+        lambda w, h: w.client.get(f"/v1/documents/{w.doc_a}/pages/1.png", headers=h), _is_404),
+    ("GET", "/v1/exports/abstract.csv"): (lambda w, h: w.client.get("/v1/exports/abstract.csv", headers=h), _no_a_docs),
+    ("GET", "/v1/exports/abstract.xlsx"): (
+        lambda w, h: w.client.get("/v1/exports/abstract.xlsx", headers=h), lambda w, r: _no_a_xlsx(w, r)),
+    ("GET", "/v1/exports/critical-dates.ics"): (
+        lambda w, h: w.client.get("/v1/exports/critical-dates.ics", headers=h), _no_a_docs),
     # registered in the gcp runtime only (signed-URL uploads)
     ("POST", "/v1/uploads"): (lambda w, h: w.client.post("/v1/uploads", headers=h, json={}), lambda w, r: None),
     ("POST", "/v1/uploads/<doc_id>/complete"): (

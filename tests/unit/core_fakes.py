@@ -42,6 +42,18 @@ class _State:
         self.documents: dict[str, Document] = {}
         self.extractions: list[Extraction] = []
         self.outbox: list[Event] = []
+        self.webhook_events: list[tuple[str, str, dict]] = []  # (org, event type, payload); no endpoints in fakes
+
+
+class FakeWebhooks:
+    """Records what would be delivered; the SQL adapter's behaviour is tested against the real database."""
+
+    def __init__(self, s: _State) -> None:
+        self.s = s
+
+    def enqueue(self, org_id: str, event_type: str, payload: dict) -> int:
+        self.s.webhook_events.append((org_id, event_type, dict(payload)))
+        return 0
 
 
 class FakeDocuments:
@@ -98,6 +110,12 @@ class FakeExtractions:
         xs = [e for e in self.s.extractions if e.document_id == doc_id and e.org_id == org_id]
         return max(xs, key=lambda e: e.version) if xs else None
 
+    def get_version(self, org_id: str, doc_id: str, version: int) -> Extraction | None:
+        for e in self.s.extractions:
+            if (e.org_id, e.document_id, e.version) == (org_id, doc_id, version):
+                return copy.deepcopy(e)
+        return None
+
     def find(self, org_id: str, doc_id: str, content_hash: str, extractor_version: str) -> Extraction | None:
         for e in self.s.extractions:
             if (e.org_id, e.document_id, e.content_hash, e.extractor_version) == (
@@ -126,6 +144,7 @@ class FakeUnitOfWork:
         self.documents = FakeDocuments(self.s)
         self.extractions = FakeExtractions(self.s)
         self.outbox = FakeOutbox(self.s)
+        self.webhooks = FakeWebhooks(self.s)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -137,6 +156,7 @@ class FakeUnitOfWork:
         self.shared.documents = copy.deepcopy(self.s.documents)
         self.shared.extractions = copy.deepcopy(self.s.extractions)
         self.shared.outbox = list(self.s.outbox)
+        self.shared.webhook_events = list(self.s.webhook_events)
 
     def rollback(self) -> None:
         self.__enter__()
