@@ -15,6 +15,7 @@ from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request, failure
 from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, request_user_id,
                                  working_org)
+from pipeline.blob_refs import ensure_blob
 from pipeline.domain.errors import AtlasError, InvalidDocument
 from pipeline.domain.model import Document, Extraction
 from pipeline.legacy import mapping, records
@@ -53,9 +54,11 @@ def store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, 
     svc = services()
     display = secure_filename(upload.filename or "") or "upload"
     digest = hashlib.sha256(data).hexdigest()
-    key = svc.blobs.put(data, content_type=upload.mimetype or "application/octet-stream")
+    content_type = upload.mimetype or "application/octet-stream"
+    key = svc.blobs.put(data, content_type=content_type)
     token = records.upload_token(digest, display)
     with svc.uow_factory() as uow:
+        ensure_blob(uow, svc.blobs, key, data, content_type)  # the token must not point at deleted bytes
         org_id = working_org(uow.conn, caller)
         records.add_upload(uow.conn, token=token, org_id=org_id, blob_key=key, content_hash=digest,
                            filename=display, size_bytes=len(data))

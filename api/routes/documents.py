@@ -5,7 +5,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.deps import current_org, require_org, services
 from pipeline.domain.errors import InvalidDocument, NotFound, ValidationFailed
-from pipeline.usecases.delete import blob_reference_checker, delete_document
+from pipeline.blob_refs import blob_releaser
+from pipeline.usecases.delete import delete_document
 from pipeline.usecases.ingest import check_upload_name, ingest
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
@@ -96,6 +97,6 @@ def get_extraction(doc_id: str) -> Response:
 def remove_document(doc_id: str) -> tuple[str, int]:
     """Delete the document's bytes, rows and vectors."""
     svc = services()
-    delete_document(current_org(), doc_id, uow_factory=svc.uow_factory, blobs=svc.blobs,
-                    blob_still_used=blob_reference_checker(svc.engine))
+    delete_document(current_org(), doc_id, uow_factory=svc.uow_factory,
+                    release_blob=blob_releaser(svc.uow_factory, svc.blobs))
     return "", 204
