@@ -13,11 +13,12 @@ from werkzeug.utils import secure_filename
 from api.deps import services
 from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request, failure
-from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, request_user_id,
+from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, reading_org, request_user_id,
                                  working_org)
+from api.legacy.waits import wait_slots
 from pipeline.blob_refs import ensure_blob
 from pipeline.domain.errors import AtlasError, InvalidDocument
-from pipeline.domain.model import Document, Extraction
+from pipeline.domain.model import Document, DocumentStatus, Extraction
 from pipeline.legacy import mapping, records
 from pipeline.legacy.waiting import ExtractionFailed, ExtractionTimedOut, wait_for_extraction, watch
 from pipeline.usecases.extract import save_correction
@@ -88,10 +89,20 @@ def _ingest(org_id: str, filename: str, data: bytes) -> Document:
 
 
 def extraction_of(doc: Document) -> Extraction:
-    """The document's extraction, waiting for the worker up to the legacy wait budget."""
+    """The document's extraction, waiting for the worker up to the legacy wait budget (in one of the wait slots)."""
     svc = services()
-    return wait_for_extraction(doc.org_id, doc.id, uow_factory=svc.uow_factory,
-                               timeout_s=svc.settings.legacy_wait_s)
+    slots = wait_slots()
+    with svc.uow_factory() as uow:
+        current = uow.documents.get(doc.org_id, doc.id)
+        ready = current.status == DocumentStatus.READY and uow.extractions.latest(doc.org_id, doc.id)
+    if ready:  # no wait, no slot
+        return ready
+    release = slots.acquire()
+    try:
+        return wait_for_extraction(doc.org_id, doc.id, uow_factory=svc.uow_factory,
+                                   timeout_s=svc.settings.legacy_wait_s, stop=slots.closing)
+    finally:
+        release()
 
 
 def _extraction_for(org_id: str, filename: str, data: bytes) -> Extraction:
@@ -231,12 +242,15 @@ def stream_key_terms() -> Response:
         return _sse_error_only(exc.message)
     org_id, uow_factory, timeout_s = up["org_id"], svc.uow_factory, svc.settings.legacy_wait_s
     token = up.get("token")
+    slots = wait_slots()
+    release = slots.acquire()  # the stream holds an HTTP thread until the extraction ends: bounded
 
     def events() -> Iterator[str]:
         yield _sse("connected", {"status": "connected", "message": "Connected to key terms stream",
                                  "filepath": token, "document_id": doc.id})
         try:
-            for kind, value in watch(org_id, doc.id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=0.1):
+            for kind, value in watch(org_id, doc.id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=0.1,
+                                     stop=slots.closing):
                 if kind == "progress":
                     yield _sse("progress", {"status": "streaming", "stage": value.get("stage", ""),
                                             "message": value.get("message", ""), "at": value.get("at")})
@@ -245,9 +259,13 @@ def stream_key_terms() -> Response:
                                             "metadata": mapping.source_data(value), "is_complete": True})
         except AtlasError as exc:
             yield _sse("error", {"status": "error", "error": exc.message, "is_complete": True})
+        finally:
+            release()
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
+    resp = Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    resp.call_on_close(release)  # a client gone before the first event never runs the generator's finally
+    return resp
 
 
 def _sse_error_only(message: str) -> Response:
