@@ -22,7 +22,7 @@ from pipeline.domain.model import Document, DocumentStatus, Extraction
 from pipeline.legacy import mapping, records
 from pipeline.legacy.waiting import ExtractionFailed, ExtractionTimedOut, wait_for_extraction, watch
 from pipeline.usecases.extract import save_correction
-from pipeline.usecases.ingest import ingest
+from pipeline.usecases.ingest import ingest, safe_display_name
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,21 @@ def read_upload(upload: FileStorage) -> bytes:
     return data
 
 
+def token_name(filename: str | None) -> str:
+    """The file name inside an upload token: secure_filename, cut to 255 characters keeping the extension."""
+    name = secure_filename(filename or "") or "upload"
+    if len(name) <= records.MAX_TOKEN_NAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        return name[:records.MAX_TOKEN_NAME]
+    return stem[:records.MAX_TOKEN_NAME - len(ext) - 1] + "." + ext
+
+
 def store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, Any]:
     """Keep the bytes in the blob store and remember the token that names them."""
     svc = services()
-    display = secure_filename(upload.filename or "") or "upload"
+    display = token_name(upload.filename)
     digest = hashlib.sha256(data).hexdigest()
     content_type = upload.mimetype or "application/octet-stream"
     key = svc.blobs.put(data, content_type=content_type)
@@ -74,6 +85,8 @@ def receive_upload(caller: Caller) -> tuple[dict[str, Any] | None, bytes, tuple[
         return None, b"", err
     assert upload is not None
     data = read_upload(upload)
+    # bytes the pipeline refuses are not kept: there would be no way to use or delete them (InvalidDocument -> 4xx)
+    services().check_upload(data, safe_display_name(token_name(upload.filename)))
     return store_upload(caller, upload, data), data, None
 
 
@@ -116,10 +129,7 @@ def upload_file() -> Response | tuple[Response, int]:
     if err:
         return err
     assert stored is not None
-    try:
-        _ingest(stored["org_id"], stored["filename"], data)
-    except InvalidDocument as exc:  # the legacy upload accepted anything; the extraction routes report it
-        log.info("upload not accepted by the pipeline", extra={"code": exc.code})
+    _ingest(stored["org_id"], stored["filename"], data)
     return jsonify({"status": "success", "filename": stored["filename"], "filepath": stored["token"]})
 
 
@@ -218,7 +228,10 @@ def stream_key_terms() -> Response:
     caller = current_caller(request_user_id())
     svc = services()
     if request.method == "POST":
-        stored, _, err = receive_upload(caller)
+        try:
+            stored, _, err = receive_upload(caller)
+        except InvalidDocument as exc:
+            return _sse_error_only(exc.message)
         if err:
             return _sse_error_only(err[0].get_json()["error"])
         assert stored is not None
@@ -228,8 +241,12 @@ def stream_key_terms() -> Response:
         if not name:
             return _sse_error_only("No filename provided")
         with svc.uow_factory() as uow:
-            found = records.find_upload(uow.conn, name, caller.org_id) or \
-                records.find_upload_by_name(uow.conn, secure_filename(name), caller.org_id)
+            found = records.find_upload(uow.conn, name, caller.org_id)
+            if found is None and (caller.org_id or caller.user_id):
+                # a bare file name is looked up only among the caller's own uploads; without any identity only
+                # the full token (which carries the file's SHA-256) finds an upload
+                own = reading_org(uow.conn, caller)
+                found = records.find_upload_by_name(uow.conn, secure_filename(name), own) if own else None
             if found is not None and not may_read_upload(uow.conn, caller, found):
                 found = None
         if found is None:
