@@ -6,9 +6,9 @@ import uuid
 from flask import Flask, Response, g, jsonify, request
 from flask_cors import CORS
 
-from api import errors
+from api import errors, ratelimit
+from api.legacy.waits import WaitSlots
 from api.openapi import openapi_document
-from api.ratelimit import RateLimiter
 from pipeline.bootstrap import Services, build
 from pipeline.logging_setup import request_id_var, trace_var
 from pipeline.plugins import import_optional
@@ -29,7 +29,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.config["JSON_SORT_KEYS"] = False
     app.config["DEBUG"] = settings.debug and not settings.is_production
     app.extensions["atlas"] = services
-    app.extensions["atlas_ratelimit"] = RateLimiter(settings.rate_limit_per_minute)
+    ratelimit.install(app, settings)
+    app.extensions["atlas_wait_slots"] = WaitSlots(settings.legacy_max_waits)
     CORS(app, origins=settings.cors_origin_list, supports_credentials=True,
          allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-API-Key", "X-Request-Id"],
          expose_headers=["X-Request-Id", "Location", "Retry-After", "Content-Range", "Accept-Ranges"])

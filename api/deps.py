@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import Response, current_app, g, jsonify, make_response, request
 
 from pipeline.bootstrap import Services
-from pipeline.domain.errors import Conflict, ValidationFailed
+from pipeline.domain.errors import Conflict, NotFound, ValidationFailed
 from pipeline.keys import authenticate
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -33,16 +33,13 @@ def current_org() -> str:
 
 
 def require_org(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Authenticate the request's API key and rate-limit it; views then read current_org()."""
+    """Authenticate the request's API key (rate limits are applied before, see api.ratelimit); views read current_org()."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         svc = services()
         token = bearer_token()
         g.org_id = authenticate(token, uow_factory=svc.uow_factory, pepper=svc.settings.api_key_pepper)
-        limiter = current_app.extensions.get("atlas_ratelimit")
-        if limiter is not None:
-            limiter.check(token or g.org_id, request.endpoint or "")
         if request.method == "POST" and IDEMPOTENCY_HEADER in request.headers:
             return _idempotent(svc, view, args, kwargs)
         return view(*args, **kwargs)
@@ -69,6 +66,18 @@ def request_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _target_exists(uow: Any, stored: dict) -> bool:
+    """Whether the document a stored upload response names still exists (True when it names none)."""
+    body = stored.get("body")
+    if request.endpoint != "documents.create_document" or not isinstance(body, dict) or "id" not in body:
+        return True
+    try:
+        uow.documents.get(current_org(), str(body["id"]))
+    except NotFound:
+        return False
+    return True
+
+
 def _replay(status: int, stored: dict, fingerprint: str) -> Response:
     if stored.get("fingerprint") != fingerprint:
         raise Conflict("this Idempotency-Key was already used with a different request", code="idempotency_conflict")
@@ -88,6 +97,9 @@ def _idempotent(svc: Services, view: Callable[..., Any], args: tuple, kwargs: di
     fingerprint = request_fingerprint()
     with svc.uow_factory() as uow:
         stored = uow.idempotency.get(current_org(), key)
+        if stored is not None and not _target_exists(uow, stored[1]):
+            raise Conflict("the document created with this Idempotency-Key has since been deleted; "
+                           "send the upload again with a new key", code="idempotency_target_deleted")
     if stored is not None:
         return _replay(*stored, fingerprint)
     resp = make_response(view(*args, **kwargs))

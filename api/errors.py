@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -48,12 +49,14 @@ def install(app: Flask) -> None:
     @app.errorhandler(e.AtlasError)
     def _atlas(exc: e.AtlasError) -> Response:
         status = _status_for(exc)
-        if status >= 500:
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # rate limited (429) or overloaded (503): expected, so not logged as an error
+            status = 503 if isinstance(exc, e.TransientError) else 429
+            log.info("request refused", extra={"code": exc.code, "path": request.path, "status": status})
+        elif status >= 500:
             log.error("request failed", extra={"code": exc.code, "path": request.path})
         resp = error_response(status, exc.code, exc.message)
-        retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            resp.status_code = 429
             resp.headers["Retry-After"] = str(int(retry_after + 0.999))
         return resp
 
@@ -65,8 +68,23 @@ def install(app: Flask) -> None:
         resp.headers["Retry-After"] = "2"
         return resp
 
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        # Retry-After and X-RateLimit-* are added by the limiter; a refusal is expected, so not logged as an error
+        log.info("rate limited", extra={"path": request.path, "limit": str(exc.limit.limit)})
+        if request.blueprint == "legacy":
+            resp = jsonify({"status": "error", "message": f"rate limit exceeded ({exc.limit.limit}); retry later"})
+            resp.status_code = 429
+            return resp
+        return error_response(429, "rate_limited", f"rate limit exceeded ({exc.limit.limit}); retry later")
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
+        if request.blueprint is None and _legacy_path(app):
+            # an unknown route outside /v1 is the old web app's: its shape is {"status": "error", "message"}
+            resp = jsonify({"status": "error", "message": exc.description or exc.name})
+            resp.status_code = exc.code or 500
+            return resp
         code = (exc.name or "http_error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
 
@@ -74,3 +92,10 @@ def install(app: Flask) -> None:
     def _unhandled(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.path})
         return error_response(500, "internal_error", "internal server error")
+
+
+def _legacy_path(app: Flask) -> bool:
+    """Whether this request's path belongs to the legacy web app (legacy routes on, not /v1 or the probes)."""
+    if "legacy" not in app.blueprints:
+        return False
+    return not (request.path.startswith("/v1/") or request.path in ("/v1", "/health", "/ready", "/openapi.json"))

@@ -1,41 +1,53 @@
-"""Per-key token-bucket rate limits (in-process; Cloudflare rate-limits at the edge as well)."""
+"""Rate limits on every /v1 and legacy route (Flask-Limiter), per caller and route group, in a shared store.
+
+ATLAS_RATE_LIMIT_STORAGE_URI picks the store: memory:// (one process, the embedded default) or e.g.
+redis://127.0.0.1:6379 so that every instance counts against the same budget. Callers are told apart by their
+API key (hashed; a wrong key gets its own budget and never spends the real key's) or, without one, by address.
+Cloudflare rate-limits at the edge as well.
+"""
 from __future__ import annotations
 
-import threading
-import time
+import hashlib
+import logging
 
-from pipeline.domain.errors import AtlasError
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from api.deps import bearer_token
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# liveness, readiness and the schema stay reachable for probes and monitoring
+EXEMPT_ENDPOINTS = frozenset({"health.health", "health.ready", "_openapi", "static"})
 
 
-class RateLimited(AtlasError):
-    """Too many requests for this key; retry after the given seconds."""
+def route_group(endpoint: str) -> str:
+    """upload (anything that takes a file), query, or read: each group has its own budget."""
+    name = endpoint.rsplit(".", 1)[-1]
+    if "upload" in name or name == "create_document" or name.startswith("extract") or name == "stream_key_terms":
+        return "upload"
+    if "query" in name:
+        return "query"
+    return "read"
 
-    code = "rate_limited"
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limit exceeded; retry in {retry_after:.0f} s")
-        self.retry_after = retry_after
+def caller_key() -> str:
+    """Who is calling (a hash of the API key, else the client address) and which route group."""
+    token = bearer_token()
+    who = "key:" + hashlib.sha256(token.encode()).hexdigest()[:32] if token else "addr:" + (request.remote_addr or "")
+    return f"{who}:{route_group(request.endpoint or '')}"
 
 
-class RateLimiter:
-    """`per_minute` requests per key per endpoint group, bursting to the same number."""
+def _exempt() -> bool:
+    return request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS or request.endpoint is None
 
-    def __init__(self, per_minute: int) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
-    def check(self, key: str, endpoint: str) -> None:
-        """Take one token or raise RateLimited."""
-        group = "upload" if "upload" in endpoint or "create_document" in endpoint else (
-            "query" if "query" in endpoint else "read")
-        bucket = f"{key}:{group}"
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(bucket, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[bucket] = (tokens, now)
-                raise RateLimited(retry_after=max(1.0, (1.0 - tokens) / self.rate))
-            self._buckets[bucket] = (tokens - 1.0, now)
+def install(app: Flask, settings: Settings) -> Limiter:
+    """Limit every route of the app to ATLAS_RATE_LIMIT_PER_MINUTE per caller and group (moving window)."""
+    limiter = Limiter(
+        caller_key, app=app, storage_uri=settings.rate_limit_storage_uri,
+        application_limits=[f"{settings.rate_limit_per_minute}/minute"],
+        application_limits_exempt_when=_exempt, strategy="moving-window", headers_enabled=True,
+        key_prefix="atlas-rl", swallow_errors=True, in_memory_fallback_enabled=True)
+    return limiter

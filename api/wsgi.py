@@ -15,4 +15,6 @@ def create() -> Flask:
     configure_logging(settings.log_level)
     setup_tracing(settings, service_name="atlas-api")
     settings.check_production()
+    # gunicorn does not tell the app which address it bound (the image binds 0.0.0.0): never trust user ids here
+    settings.check_bind("the gunicorn bind address")
     return create_app(settings=settings)

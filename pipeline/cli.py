@@ -91,52 +91,81 @@ def start_worker(svc):  # type: ignore[no-untyped-def]
 
 
 @main.command()
-@click.option("--host", default=None, help="Bind address (default INDEX_SERVER_HOST or 127.0.0.1).")
+@click.option("--host", default=None, help="Bind address (default ATLAS_HOST/INDEX_SERVER_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORT or 5601).")
 @click.option("--dev-key", is_flag=True, help="Print a ready-to-use API key for the 'dev' organisation.")
 @click.option("--no-worker", is_flag=True, help="Do not run the embedded worker in this process.")
-@click.option("--threads", default=8, show_default=True, help="HTTP worker threads.")
+@click.option("--threads", default=8, show_default=True,
+              help="HTTP worker threads (must exceed ATLAS_LEGACY_MAX_WAITS).")
 def serve(host: str | None, port: int | None, dev_key: bool, no_worker: bool, threads: int) -> None:
-    """Serve the API (port 5601) with the in-process worker (embedded runtime)."""
-    from waitress import create_server
+    """Serve the API (port 5601) with the in-process worker (embedded runtime).
 
+    SIGTERM/SIGINT stop it gracefully: no new requests, in-flight ones and the worker's current document get
+    ATLAS_SHUTDOWN_GRACE_S seconds, unfinished work goes back to the queue, exit status 0.
+    """
     from api.app import create_app
+    from api.serve import PortInUse, Server
 
     settings = _settings()
     _setup_logging(settings)
     settings.check_production()
+    if threads <= settings.legacy_max_waits:
+        raise click.UsageError(f"--threads ({threads}) must exceed ATLAS_LEGACY_MAX_WAITS "
+                               f"({settings.legacy_max_waits}), or held pipeline waits can take every thread")
     from pipeline.bootstrap import build
     from pipeline.tracing import setup_tracing
 
-    setup_tracing(settings)
-
-    svc = build(settings, migrate=settings.runtime == "embedded")
-    app = create_app(svc)
-    worker = None
-    if settings.runtime == "embedded" and settings.embedded_worker and not no_worker:
-        worker = start_worker(svc)
     host = host or settings.host
     port = port or settings.port
-    server = create_server(app, host=host, port=port, threads=threads, channel_timeout=300,
-                           max_request_body_size=settings.max_upload_bytes + 2 * 1024 * 1024)
-
-    def _stop(*_: Any) -> None:
-        server.close()
-
-    signal.signal(signal.SIGTERM, _stop)
+    _check_bind(settings, host)
+    setup_tracing(settings)
+    svc = build(settings, migrate=settings.runtime == "embedded")
+    app = create_app(svc)
+    try:
+        server = Server(app, host=host, port=port, threads=threads, grace_s=settings.shutdown_grace_s,
+                        max_body=settings.max_upload_bytes + 2 * 1024 * 1024,
+                        on_drain=app.extensions["atlas_wait_slots"].close)
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    for bound_host, _ in server.bound:
+        _check_bind(settings, bound_host)  # the address actually bound, not only the one configured
+    if settings.runtime == "embedded" and settings.embedded_worker and not no_worker:
+        server.worker = start_worker(svc)
+    server.install_signal_handlers()
     click.echo(f"Atlas listening on http://{host}:{port}  (runtime={settings.runtime}, "
                f"data={settings.data_dir})", err=True)
     if dev_key:
         key = _dev_key(svc)
         click.echo(f"\n  dev API key: {key}\n  try: curl -H 'Authorization: Bearer {key}' "
                    f"-F file=@lease.pdf http://{host}:{port}/v1/documents\n", err=True)
+    clean = server.run()
+    click.echo("Atlas stopped" + ("" if clean else " (unfinished work was released to the queue)"), err=True)
+    _exit_now_if_threads_remain()
+
+
+def _check_bind(settings: Settings, host: str) -> None:
+    from pipeline.settings import UnsafeSettings
+
     try:
-        server.run()
-    except (KeyboardInterrupt, OSError):
-        pass
-    finally:
-        if worker is not None:
-            worker.stop()
+        settings.check_bind(host)
+    except UnsafeSettings as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _exit_now_if_threads_remain() -> None:
+    """Exit 0 even when a library thread (an OCR pool, a stuck socket) would hold interpreter shutdown."""
+    import logging
+    import os
+    import threading
+
+    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not stuck:
+        return
+    logging.getLogger(__name__).warning("exiting with threads still running", extra={"threads": stuck[:10]})
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @main.command()
@@ -399,3 +428,7 @@ def export_truth(org: str, out_dir: Path) -> None:
             line = truth_line(rec, files[rec.document.id], amends=files.get(rec.document.amends_document_id or ""))
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     click.echo(f"{len(records)} reviewed document(s) written to {out_dir / 'truth.jsonl'}")
+
+
+if __name__ == "__main__":
+    main()

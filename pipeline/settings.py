@@ -8,6 +8,9 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")  # where unauthenticated legacy calls may be trusted
+
+
 class UnsafeSettings(RuntimeError):
     """Production refuses to start; the message names the setting."""
 
@@ -40,6 +43,9 @@ class Settings(BaseSettings):
     legacy_api: bool = Field(True, alias="ATLAS_LEGACY_API")
     legacy_trust_user_id: bool = Field(False, alias="ATLAS_LEGACY_TRUST_USER_ID")
     rate_limit_per_minute: int = Field(600, alias="ATLAS_RATE_LIMIT_PER_MINUTE")
+    # memory:// is per process; several instances share limits through e.g. redis://host:6379
+    rate_limit_storage_uri: str = Field("memory://", alias="ATLAS_RATE_LIMIT_STORAGE_URI")
+    shutdown_grace_s: float = Field(20.0, alias="ATLAS_SHUTDOWN_GRACE_S")
 
     # postgres (seed names)
     postgres_host: str | None = Field(None, alias="POSTGRES_HOST")
@@ -87,6 +93,8 @@ class Settings(BaseSettings):
 
     # legacy web app
     legacy_wait_s: float = Field(100.0, alias="ATLAS_LEGACY_WAIT_S")
+    # requests waiting on the pipeline at once (each holds an HTTP thread); must stay below `serve --threads`
+    legacy_max_waits: int = Field(4, alias="ATLAS_LEGACY_MAX_WAITS", ge=1)
     google_client_id: str | None = Field(None, alias="GOOGLE_CLIENT_ID")
     google_client_secret: str | None = Field(None, alias="GOOGLE_CLIENT_SECRET")
     google_redirect_uri: str = Field("http://localhost:5601/api/google-drive/auth/callback",
@@ -148,10 +156,16 @@ class Settings(BaseSettings):
         if self.sqlalchemy_url.startswith("sqlite") and not self.single_box:
             problems.append("DATABASE_URL/POSTGRES_* must point at Postgres, not SQLite "
                             "(set ATLAS_SINGLE_BOX=true for the one-container deployment)")
-        if self.legacy_trust_user_id and self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.legacy_trust_user_id and self.host not in LOOPBACK:
             problems.append("ATLAS_LEGACY_TRUST_USER_ID must be off on a public address")
         if problems:
             raise UnsafeSettings("refusing to start in production: " + "; ".join(problems))
+
+    def check_bind(self, host: str) -> None:
+        """Refuse, in production, to serve unauthenticated legacy calls on any address but loopback's own."""
+        if self.is_production and self.legacy_trust_user_id and host not in LOOPBACK:
+            raise UnsafeSettings(f"refusing to start in production: ATLAS_LEGACY_TRUST_USER_ID must be off when "
+                                 f"binding {host} (allowed only on {', '.join(LOOPBACK)})")
 
 
 def load_settings(**overrides: object) -> Settings:

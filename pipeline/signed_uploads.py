@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any, Callable
 
+from pipeline.blob_refs import ensure_blob
 from pipeline.domain.errors import Conflict, InvalidDocument, ValidationFailed
 from pipeline.domain.events import document_uploaded
 from pipeline.domain.model import Document, DocumentStatus, new_id, utcnow
@@ -89,6 +90,7 @@ def complete_upload(doc_id: str, *, org_id: str | None, uow_factory: Callable, b
             uow.commit()
             blobs.delete(staged)
             return existing, False
+        ensure_blob(uow, blobs, key, data, media_type)
         doc.content_hash = expected
         doc.blob_key = key
         doc.media_type = media_type

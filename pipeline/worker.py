@@ -27,16 +27,33 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._companions: list[Callable[[], None]] = []
+        self._claimed: dict[int, list[int]] = {}  # thread ident -> queue seqs it holds (for release at shutdown)
+        self._claimed_lock = threading.Lock()
 
     def run_once(self) -> int:
         """Handle the events due now (a batch for batch handlers); returns how many were taken."""
         claimed = self.queue.claim(tuple(self.handlers), limit=1)
+        try:
+            self._hold(claimed)
+            return self._run_claimed(claimed)
+        finally:
+            self._hold([])
+
+    def _hold(self, claimed: list[tuple[int, Event, int]]) -> None:
+        with self._claimed_lock:
+            if claimed:
+                self._claimed[threading.get_ident()] = [seq for seq, _, _ in claimed]
+            else:
+                self._claimed.pop(threading.get_ident(), None)
+
+    def _run_claimed(self, claimed: list[tuple[int, Event, int]]) -> int:
         if claimed:
             handler = self.handlers[claimed[0][1].type]
             size = getattr(handler, "batch_size", 1)
             if size > 1:
                 types = tuple(t for t, h in self.handlers.items() if h is handler)
                 claimed += self.queue.claim(types, limit=size - 1)
+                self._hold(claimed)
                 self._handle_batch(handler, claimed)
                 return len(claimed)
         for seq, event, attempt in claimed:
@@ -117,10 +134,32 @@ class Worker:
         """Stop a companion loop (the webhook sender) when the worker stops."""
         self._companions.append(stop)
 
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Finish the current event and stop."""
+    def request_stop(self) -> None:
+        """Take no new events; the ones being handled run on."""
         self._stop.set()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the worker threads to end (all within timeout_s); True when none is left running."""
+        deadline = time.monotonic() + timeout_s
         for th in self._threads:
-            th.join(timeout_s)
+            th.join(max(0.0, deadline - time.monotonic()))
+        return not any(th.is_alive() for th in self._threads)
+
+    def release_unfinished(self) -> int:
+        """Give the events still being handled back to the queue (shutdown after the grace); how many."""
+        with self._claimed_lock:
+            seqs = [seq for held in self._claimed.values() for seq in held]
+            self._claimed.clear()
+        for seq in seqs:
+            self.queue.release(seq)
+        return len(seqs)
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """Finish the current event and stop; what did not finish within timeout_s goes back to the queue."""
+        self.request_stop()
+        finished = self.join(timeout_s)
+        if not finished:
+            self.release_unfinished()
         for stop in self._companions:
             stop()
+        return finished

@@ -1,7 +1,9 @@
 """Users, registered documents, activities, sharing and ledger events (always scoped to the caller)."""
 from __future__ import annotations
 
+import json
 import logging
+import math
 from typing import Any
 
 from flask import Response, jsonify
@@ -9,14 +11,32 @@ from flask import Response, jsonify
 from api.deps import services
 from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request
-from api.legacy.identity import check_document, current_caller, json_body, request_user_id, user_in_scope
+from api.legacy.identity import (check_document, current_caller, json_body, may_read_upload, request_user_id,
+                                 user_in_scope)
 from api.legacy.shapes import activity_json, document_json, user_json
-from pipeline.domain.errors import Conflict
+from pipeline.domain.errors import Conflict, NotFound
 from pipeline.domain.model import new_id
 from pipeline.legacy import records, sharing
-from pipeline.legacy.mapping import ACCEPTED_ASSET_TYPES
 
 log = logging.getLogger(__name__)
+MAX_EXTRACTED = 2 * 1024 * 1024  # the app sends one lease's summary and flags: a few KiB
+
+
+def _label_ok(value: str) -> bool:
+    return 0 < len(value) <= 32 and value.isprintable()
+
+
+def finite_number(value: Any, default: float = 0.0) -> float | None:
+    """A JSON number or numeric string as a finite float (None for Infinity, NaN, or anything else)."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return out if math.isfinite(out) else None
 
 
 @bp.post("/sync-user")
@@ -44,22 +64,31 @@ def register_document() -> Response | tuple[Response, int]:
     body = json_body()
     if not body:
         return bad_request("No data provided")
+    # the old backend checked only that these keys were present: the app sends file_path "" when sharing
     for name in ("file_path", "title", "sharing_type", "user_id"):
-        if not body.get(name):
+        if name not in body or body[name] is None:
             return bad_request(f"Missing required field: {name}")
+    if not str(body["user_id"]):
+        return bad_request("Missing required field: user_id")
     sharing_type = str(body["sharing_type"])
-    if sharing_type not in sharing.SHARING_TYPES:
-        return bad_request(f"Invalid sharing_type: {sharing_type}")
+    if not _label_ok(sharing_type):  # any label the old backend stored, as long as it fits and is printable
+        return bad_request(f"Invalid sharing_type: {sharing_type[:40]}")
     emails = body.get("shared_emails") or []
     if not isinstance(emails, list) or not all(isinstance(x, str) for x in emails):
         return bad_request("shared_emails must be a list of strings")
-    try:
-        fee = float(body.get("license_fee") or 0.0)
-    except (TypeError, ValueError):
-        return bad_request("license_fee must be a number")
+    fee = finite_number(body.get("license_fee"))
+    if fee is None:
+        return bad_request("license_fee must be a finite number")
     asset_type = str(body.get("asset_type") or "office")
-    if asset_type not in ACCEPTED_ASSET_TYPES:
-        return bad_request(f"Invalid asset type: {asset_type}")
+    if not _label_ok(asset_type):
+        return bad_request(f"Invalid asset type: {asset_type[:40]}")
+    extracted, flags = body.get("extracted_data") or {}, body.get("risk_flags") or []
+    try:
+        size = len(json.dumps([extracted, flags], allow_nan=False))
+    except ValueError:
+        return bad_request("extracted_data and risk_flags must not contain NaN or Infinity")
+    if size > MAX_EXTRACTED:
+        return bad_request(f"extracted_data and risk_flags must stay under {MAX_EXTRACTED // 1024} KiB", 413)
     user_id = str(body["user_id"])
     caller = current_caller(user_id)
 
@@ -71,6 +100,8 @@ def register_document() -> Response | tuple[Response, int]:
         elif caller.org_id is not None and user["org_id"] != caller.org_id:
             raise Conflict("user belongs to another organisation")
         upload = records.find_upload(conn, str(body["file_path"]), caller.org_id)
+        if upload is not None and not may_read_upload(conn, caller, upload):
+            raise NotFound("File not found")  # registering another user's token must not grant access to it
         source_id = None
         if upload is not None:
             from pipeline.adapters.sql_uow import SqlDocuments
@@ -80,7 +111,7 @@ def register_document() -> Response | tuple[Response, int]:
         doc = sharing.register_document(
             conn, org_id=user["org_id"], user_id=user_id, title=str(body["title"]), file_path=str(body["file_path"]),
             sharing_type=sharing_type, shared_emails=emails, license_fee=fee,
-            extracted_data=body.get("extracted_data") or {}, risk_flags=body.get("risk_flags") or [],
+            extracted_data=extracted, risk_flags=flags,
             asset_type=asset_type, source_document_id=source_id)
         return {"doc": doc, "activities": records.list_activities(conn, doc["id"], newest_first=False)}
 
@@ -88,6 +119,8 @@ def register_document() -> Response | tuple[Response, int]:
         out = sharing.with_ledger_retry(services().engine, work)
     except Conflict as exc:
         return bad_request(exc.message, 409)
+    except NotFound as exc:
+        return bad_request(exc.message, 404)
     return jsonify({"status": "success", "document": document_json(out["doc"], out["activities"], with_revenue=False),
                     "activity_count": len(out["activities"])})
 
@@ -119,8 +152,8 @@ def document_activities(document_id: str) -> Response:
     """The document's activities, newest first."""
     caller = current_caller(request_user_id())
     with services().uow_factory() as uow:
-        check_document(uow.conn, caller, document_id)
-        acts = [activity_json(a) for a in records.list_activities(uow.conn, document_id, newest_first=True)]
+        acts = [activity_json(a) for a in records.list_activities(uow.conn, document_id, newest_first=True)] \
+            if _visible(uow.conn, caller, document_id) else []
     return jsonify({"status": "success", "activities": acts, "count": len(acts)})
 
 
@@ -129,9 +162,18 @@ def document_sharing_state(document_id: str) -> Response:
     """Firm share, external shares, licences and marketplace status derived from the activities written."""
     caller = current_caller(request_user_id())
     with services().uow_factory() as uow:
-        check_document(uow.conn, caller, document_id)
-        acts = records.list_activities(uow.conn, document_id, newest_first=False)
+        acts = records.list_activities(uow.conn, document_id, newest_first=False) \
+            if _visible(uow.conn, caller, document_id) else []
     return jsonify({"status": "success", "sharing_state": sharing.sharing_state(acts)})
+
+
+def _visible(conn: Any, caller: Any, document_id: str) -> bool:
+    """Whether the caller may see the document; unknown and another user's look the same (an empty result)."""
+    try:
+        check_document(conn, caller, document_id)
+    except NotFound:
+        return False
+    return True
 
 
 def _ledger_events(body: dict[str, Any]) -> list[Any]:
@@ -192,10 +234,7 @@ def create_license(document_id: str) -> Response | tuple[Response, int]:
     emails = _emails(body.get("licensed_emails"))
     if not emails:
         return bad_request("No email addresses provided")
-    try:
-        fee = float(body.get("monthly_fee") or 0)
-    except (TypeError, ValueError):
-        fee = 0.0
+    fee = finite_number(body.get("monthly_fee")) or 0.0
     if fee <= 0:
         return bad_request("Monthly fee must be greater than 0")
     potential = fee * len(emails)
@@ -210,11 +249,8 @@ def create_license(document_id: str) -> Response | tuple[Response, int]:
 def share_with_coop(document_id: str) -> Response | tuple[Response, int]:
     """List the document on the data co-op marketplace at a price."""
     body = json_body() or {}
-    try:
-        price = float(body.get("price_usdc") or 0)
-    except (TypeError, ValueError):
-        price = 0.0
-    if price <= 0:
+    price = finite_number(body.get("price_usdc")) or 0.0
+    if price <= 0 or price > 1e12:
         return bad_request("Invalid price")
     template = str(body.get("license_template") or "Data Co-op Standard")
     owner_revenue = int(price * 0.85)

@@ -32,8 +32,13 @@ def _atlas(exc: e.AtlasError) -> tuple[Response, int]:
         return failure(exc.message, 413) if exc.code == "too_large" else bad_request(exc.message)
     if isinstance(exc, (e.ValidationFailed, e.Conflict)):
         return bad_request(exc.message, 409 if isinstance(exc, e.Conflict) else 400)
-    if getattr(exc, "retry_after", None) is not None:
-        return failure(exc.message, 429)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None or exc.code == "shutting_down":
+        # rate limited (429) or overloaded / shutting down (503): expected, and logged below ERROR
+        resp, status = failure(exc.message, 503 if isinstance(exc, e.TransientError) else 429)
+        resp.headers["Retry-After"] = str(int((retry_after or 5) + 0.999))
+        log.info("legacy request refused", extra={"code": exc.code, "path": request.path, "status": status})
+        return resp, status
     log.error("legacy request failed", extra={"code": exc.code, "path": request.path})
     return failure(exc.message, 503 if isinstance(exc, e.TransientError) else 500)
 

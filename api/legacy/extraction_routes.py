@@ -13,14 +13,16 @@ from werkzeug.utils import secure_filename
 from api.deps import services
 from api.legacy.blueprint import bp
 from api.legacy.errors import bad_request, failure
-from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, request_user_id,
+from api.legacy.identity import (Caller, current_caller, json_body, may_read_upload, reading_org, request_user_id,
                                  working_org)
+from api.legacy.waits import wait_slots
+from pipeline.blob_refs import ensure_blob
 from pipeline.domain.errors import AtlasError, InvalidDocument
-from pipeline.domain.model import Document, Extraction
+from pipeline.domain.model import Document, DocumentStatus, Extraction
 from pipeline.legacy import mapping, records
 from pipeline.legacy.waiting import ExtractionFailed, ExtractionTimedOut, wait_for_extraction, watch
 from pipeline.usecases.extract import save_correction
-from pipeline.usecases.ingest import ingest
+from pipeline.usecases.ingest import ingest, safe_display_name
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +50,27 @@ def read_upload(upload: FileStorage) -> bytes:
     return data
 
 
+def token_name(filename: str | None) -> str:
+    """The file name inside an upload token: secure_filename, cut to 255 characters keeping the extension."""
+    name = secure_filename(filename or "") or "upload"
+    if len(name) <= records.MAX_TOKEN_NAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        return name[:records.MAX_TOKEN_NAME]
+    return stem[:records.MAX_TOKEN_NAME - len(ext) - 1] + "." + ext
+
+
 def store_upload(caller: Caller, upload: FileStorage, data: bytes) -> dict[str, Any]:
     """Keep the bytes in the blob store and remember the token that names them."""
     svc = services()
-    display = secure_filename(upload.filename or "") or "upload"
+    display = token_name(upload.filename)
     digest = hashlib.sha256(data).hexdigest()
-    key = svc.blobs.put(data, content_type=upload.mimetype or "application/octet-stream")
+    content_type = upload.mimetype or "application/octet-stream"
+    key = svc.blobs.put(data, content_type=content_type)
     token = records.upload_token(digest, display)
     with svc.uow_factory() as uow:
+        ensure_blob(uow, svc.blobs, key, data, content_type)  # the token must not point at deleted bytes
         org_id = working_org(uow.conn, caller)
         records.add_upload(uow.conn, token=token, org_id=org_id, blob_key=key, content_hash=digest,
                            filename=display, size_bytes=len(data))
@@ -70,6 +85,8 @@ def receive_upload(caller: Caller) -> tuple[dict[str, Any] | None, bytes, tuple[
         return None, b"", err
     assert upload is not None
     data = read_upload(upload)
+    # bytes the pipeline refuses are not kept: there would be no way to use or delete them (InvalidDocument -> 4xx)
+    services().check_upload(data, safe_display_name(token_name(upload.filename)))
     return store_upload(caller, upload, data), data, None
 
 
@@ -85,10 +102,20 @@ def _ingest(org_id: str, filename: str, data: bytes) -> Document:
 
 
 def extraction_of(doc: Document) -> Extraction:
-    """The document's extraction, waiting for the worker up to the legacy wait budget."""
+    """The document's extraction, waiting for the worker up to the legacy wait budget (in one of the wait slots)."""
     svc = services()
-    return wait_for_extraction(doc.org_id, doc.id, uow_factory=svc.uow_factory,
-                               timeout_s=svc.settings.legacy_wait_s)
+    slots = wait_slots()
+    with svc.uow_factory() as uow:
+        current = uow.documents.get(doc.org_id, doc.id)
+        ready = current.status == DocumentStatus.READY and uow.extractions.latest(doc.org_id, doc.id)
+    if ready:  # no wait, no slot
+        return ready
+    release = slots.acquire()
+    try:
+        return wait_for_extraction(doc.org_id, doc.id, uow_factory=svc.uow_factory,
+                                   timeout_s=svc.settings.legacy_wait_s, stop=slots.closing)
+    finally:
+        release()
 
 
 def _extraction_for(org_id: str, filename: str, data: bytes) -> Extraction:
@@ -102,10 +129,7 @@ def upload_file() -> Response | tuple[Response, int]:
     if err:
         return err
     assert stored is not None
-    try:
-        _ingest(stored["org_id"], stored["filename"], data)
-    except InvalidDocument as exc:  # the legacy upload accepted anything; the extraction routes report it
-        log.info("upload not accepted by the pipeline", extra={"code": exc.code})
+    _ingest(stored["org_id"], stored["filename"], data)
     return jsonify({"status": "success", "filename": stored["filename"], "filepath": stored["token"]})
 
 
@@ -204,7 +228,10 @@ def stream_key_terms() -> Response:
     caller = current_caller(request_user_id())
     svc = services()
     if request.method == "POST":
-        stored, _, err = receive_upload(caller)
+        try:
+            stored, _, err = receive_upload(caller)
+        except InvalidDocument as exc:
+            return _sse_error_only(exc.message)
         if err:
             return _sse_error_only(err[0].get_json()["error"])
         assert stored is not None
@@ -214,8 +241,12 @@ def stream_key_terms() -> Response:
         if not name:
             return _sse_error_only("No filename provided")
         with svc.uow_factory() as uow:
-            found = records.find_upload(uow.conn, name, caller.org_id) or \
-                records.find_upload_by_name(uow.conn, secure_filename(name), caller.org_id)
+            found = records.find_upload(uow.conn, name, caller.org_id)
+            if found is None and (caller.org_id or caller.user_id):
+                # a bare file name is looked up only among the caller's own uploads; without any identity only
+                # the full token (which carries the file's SHA-256) finds an upload
+                own = reading_org(uow.conn, caller)
+                found = records.find_upload_by_name(uow.conn, secure_filename(name), own) if own else None
             if found is not None and not may_read_upload(uow.conn, caller, found):
                 found = None
         if found is None:
@@ -228,12 +259,15 @@ def stream_key_terms() -> Response:
         return _sse_error_only(exc.message)
     org_id, uow_factory, timeout_s = up["org_id"], svc.uow_factory, svc.settings.legacy_wait_s
     token = up.get("token")
+    slots = wait_slots()
+    release = slots.acquire()  # the stream holds an HTTP thread until the extraction ends: bounded
 
     def events() -> Iterator[str]:
         yield _sse("connected", {"status": "connected", "message": "Connected to key terms stream",
                                  "filepath": token, "document_id": doc.id})
         try:
-            for kind, value in watch(org_id, doc.id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=0.1):
+            for kind, value in watch(org_id, doc.id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=0.1,
+                                     stop=slots.closing):
                 if kind == "progress":
                     yield _sse("progress", {"status": "streaming", "stage": value.get("stage", ""),
                                             "message": value.get("message", ""), "at": value.get("at")})
@@ -242,9 +276,13 @@ def stream_key_terms() -> Response:
                                             "metadata": mapping.source_data(value), "is_complete": True})
         except AtlasError as exc:
             yield _sse("error", {"status": "error", "error": exc.message, "is_complete": True})
+        finally:
+            release()
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
+    resp = Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    resp.call_on_close(release)  # a client gone before the first event never runs the generator's finally
+    return resp
 
 
 def _sse_error_only(message: str) -> Response:

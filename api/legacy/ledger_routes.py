@@ -1,6 +1,8 @@
 """Script ledger routes: /add-blockchain-activity appends to the hash-chained ledger, /blockchain-events reads it."""
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -35,8 +37,12 @@ def _validate(body: dict[str, Any]) -> str | None:
     if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
         return "metadata must be an object"
     revenue = body.get("revenue_impact", 0)
-    if isinstance(revenue, bool) or not isinstance(revenue, (int, float)):
-        return "revenue_impact must be a number"
+    if isinstance(revenue, bool) or not isinstance(revenue, (int, float)) or not math.isfinite(revenue):
+        return "revenue_impact must be a finite number"
+    try:
+        json.dumps(body.get("metadata") or {}, allow_nan=False)
+    except ValueError:
+        return "metadata must not contain NaN or Infinity"
     return None
 
 

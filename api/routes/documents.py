@@ -5,10 +5,12 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.deps import current_org, require_org, services
 from pipeline.domain.errors import InvalidDocument, NotFound, ValidationFailed
-from pipeline.usecases.delete import blob_reference_checker, delete_document
+from pipeline.blob_refs import blob_releaser
+from pipeline.usecases.delete import delete_document
 from pipeline.usecases.ingest import check_upload_name, ingest
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
+MAX_OFFSET = 10**9  # beyond any real listing, and inside every database's integer range
 
 
 def _document_json(doc) -> dict:  # type: ignore[no-untyped-def]
@@ -50,8 +52,8 @@ def list_documents() -> Response:
         offset = int(request.args.get("offset", 0))
     except ValueError as exc:
         raise ValidationFailed("limit and offset must be integers") from exc
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationFailed("limit must be between 1 and 500 and offset at least 0")
+    if not 1 <= limit <= 500 or not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(f"limit must be between 1 and 500 and offset between 0 and {MAX_OFFSET}")
     status = request.args.get("status")
     if status and status not in ("queued", "processing", "ready", "failed"):
         raise ValidationFailed("status must be one of queued, processing, ready, failed")
@@ -96,6 +98,6 @@ def get_extraction(doc_id: str) -> Response:
 def remove_document(doc_id: str) -> tuple[str, int]:
     """Delete the document's bytes, rows and vectors."""
     svc = services()
-    delete_document(current_org(), doc_id, uow_factory=svc.uow_factory, blobs=svc.blobs,
-                    blob_still_used=blob_reference_checker(svc.engine))
+    delete_document(current_org(), doc_id, uow_factory=svc.uow_factory,
+                    release_blob=blob_releaser(svc.uow_factory, svc.blobs))
     return "", 204

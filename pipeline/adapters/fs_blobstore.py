@@ -54,7 +54,7 @@ class FsBlobStore:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
-            raise NotFound(f"blob {key} not found") from exc
+            raise NotFound("the stored file is missing") from exc
 
     def delete(self, key: str) -> None:
         """Remove (idempotent)."""

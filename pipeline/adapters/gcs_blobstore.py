@@ -109,7 +109,7 @@ class GcsBlobStore:
         try:
             return blob.download_as_bytes(checksum="crc32c", timeout=self.timeout_s)
         except gexc.NotFound as exc:
-            raise NotFound(f"blob {key} not found") from exc
+            raise NotFound("the stored file is missing") from exc
         except DataCorruption as exc:
             raise TransientError(f"blob {key} failed its checksum in transit") from exc
         except (gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
@@ -120,7 +120,7 @@ class GcsBlobStore:
         """The bytes of an object no larger than max_bytes (ValidationFailed when larger)."""
         blob = self.bucket.get_blob(self._check_key(key), timeout=self.timeout_s)
         if blob is None:
-            raise NotFound(f"blob {key} not found")
+            raise NotFound("the stored file is missing")
         if blob.size is not None and blob.size > max_bytes:
             raise ValidationFailed(f"object is {blob.size} bytes; the limit is {max_bytes}")
         return self.get(key)
@@ -129,7 +129,7 @@ class GcsBlobStore:
         """Stream the object and return (SHA-256 hex, size); refuses objects above max_bytes."""
         blob = self.bucket.get_blob(self._check_key(key), timeout=self.timeout_s)
         if blob is None:
-            raise NotFound(f"blob {key} not found")
+            raise NotFound("the stored file is missing")
         if blob.size is not None and blob.size > max_bytes:
             raise ValidationFailed(f"object is {blob.size} bytes; the limit is {max_bytes}")
         digest = hashlib.sha256()

@@ -340,6 +340,13 @@ class SqlUnitOfWork:
             self.conn.close()
             self.conn = None
 
+    def hold_blob(self, key: str) -> None:
+        """Lock a blob key until this transaction ends (see pipeline.blob_refs)."""
+        from pipeline.blob_refs import hold_blob
+
+        assert self.conn is not None
+        hold_blob(self.conn, key)
+
     def commit(self) -> None:
         """Make the changes durable."""
         self._tx.commit()

@@ -14,6 +14,7 @@ from pipeline.legacy import tables as lt
 
 USER_ORG_PREFIX = "user:"
 SHARED_ORG = "legacy-web"  # unauthenticated development uploads that carry no user id
+MAX_TOKEN_NAME = 255
 TOKEN_RE = re.compile(r"^uploaded_documents/([0-9a-f]{64})/([^/\\]{1,255})$")
 
 
@@ -143,13 +144,6 @@ def find_org(conn: Connection, name: str) -> str | None:
     """The id of the organisation with this name, or None (never creates it)."""
     org = SqlKeys(conn).get_org_by_name(name)
     return org.id if org else None
-
-
-def user_registered_path(conn: Connection, user_id: str, file_path: str) -> bool:
-    """Whether the user registered a document under this upload token."""
-    q = select(lt.registrations.c.id).where(lt.registrations.c.user_id == user_id,
-                                            lt.registrations.c.file_path == file_path).limit(1)
-    return conn.execute(q).first() is not None
 
 
 def list_ledger(conn: Connection, *, org_id: str | None, user_id: str | None, limit: int) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Waiting for the pipeline: the legacy routes answer synchronously, so they watch the document until it is done."""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable, Iterator
 
@@ -20,12 +21,20 @@ class ExtractionTimedOut(TransientError):
     code = "extraction_timeout"
 
 
+class WaitInterrupted(TransientError):
+    """The server is shutting down; the document goes on in the pipeline and the client may retry."""
+
+    code = "shutting_down"
+
+
 def watch(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
-          poll_s: float = 0.2) -> Iterator[tuple[str, Any]]:
+          poll_s: float = 0.2, stop: threading.Event | None = None) -> Iterator[tuple[str, Any]]:
     """Yield ("progress", entry) for every progress step (from the numbered history), then ("done", Extraction).
 
-    Raises ExtractionFailed when the document fails and ExtractionTimedOut after timeout_s.
+    Raises ExtractionFailed when the document fails, ExtractionTimedOut after timeout_s, WaitInterrupted once
+    `stop` is set.
     """
+    stop = stop or threading.Event()
     deadline = time.monotonic() + timeout_s
     last_seq = 0
     last: dict[str, Any] | None = None
@@ -52,13 +61,15 @@ def watch(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
             raise ExtractionFailed(doc.error_message or "processing failed", code=doc.error_code or None)
         if time.monotonic() >= deadline:
             raise ExtractionTimedOut(f"no extraction after {timeout_s:g} s (stage: {progress.get('stage')})")
-        time.sleep(poll_s)
+        if stop.wait(poll_s):
+            raise WaitInterrupted("the server is shutting down; the document is still being processed, retry")
 
 
 def wait_for_extraction(org_id: str, doc_id: str, *, uow_factory: Callable, timeout_s: float,
-                        poll_s: float = 0.2) -> Extraction:
+                        poll_s: float = 0.2, stop: threading.Event | None = None) -> Extraction:
     """The document's latest extraction once it is ready (bounded by timeout_s)."""
-    for kind, value in watch(org_id, doc_id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=poll_s):
+    for kind, value in watch(org_id, doc_id, uow_factory=uow_factory, timeout_s=timeout_s, poll_s=poll_s,
+                             stop=stop):
         if kind == "done":
             return value
     raise AssertionError("watch ends with done or raises")

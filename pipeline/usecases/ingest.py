@@ -6,6 +6,7 @@ import logging
 import unicodedata
 from typing import Callable
 
+from pipeline.blob_refs import ensure_blob
 from pipeline.domain.errors import Conflict, InvalidDocument
 from pipeline.domain.events import document_uploaded
 from pipeline.domain.model import Document, DocumentStatus, new_id
@@ -40,6 +41,7 @@ def ingest(org_id: str, filename: str | None, data: bytes, *, uow_factory: Calla
                    size_bytes=len(data), media_type=media_type, blob_key=key, status=DocumentStatus.QUEUED,
                    progress=advance_progress({}, "queued", "waiting for a worker"))
     with uow_factory() as uow:
+        ensure_blob(uow, blobs, key, data, media_type)  # a concurrent delete of the same bytes may have won
         try:
             uow.documents.add(doc)
         except Conflict:

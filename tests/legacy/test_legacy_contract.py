@@ -228,8 +228,10 @@ def test_legacy_error_shapes_stay_on_the_legacy_blueprint(env) -> None:
     assert r.status_code == 405 and r.get_json()["status"] == "error" and isinstance(r.get_json()["message"], str)
     r = env.client.post("/v1/documents/x/extraction")
     assert r.status_code == 405 and isinstance(r.get_json()["error"], dict)  # /v1 keeps its own shape
-    r = env.client.get("/no-such-route")
-    assert r.status_code == 404 and isinstance(r.get_json()["error"], dict)  # unknown routes: the app's default
+    r = env.client.get("/no-such-route")  # an unknown route outside /v1 answers in the old backend's shape
+    assert r.status_code == 404 and r.get_json()["status"] == "error" and isinstance(r.get_json()["message"], str)
+    r = env.client.get("/v1/no-such-route")
+    assert r.status_code == 404 and isinstance(r.get_json()["error"], dict)
     env.svc.settings.max_upload_bytes = 10
     r = _upload(env.client, b"x" * 100, "big.txt")
     assert r.status_code == 413 and r.get_json()["status"] == "error"

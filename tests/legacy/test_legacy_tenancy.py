@@ -38,6 +38,10 @@ def test_dev_user_b_cannot_reach_user_a_documents(env) -> None:
     for name, r in _reads(env.client, doc["id"], act, "?user_id=bob").items():
         if name == "ledger":
             assert r.get_json()["ledger_events"] == [], name
+        elif name == "activities":  # as for an unknown id: 200 with nothing in it
+            assert r.status_code == 200 and r.get_json()["activities"] == []
+        elif name == "sharing":
+            assert r.status_code == 200 and r.get_json()["sharing_state"]["firm_shared"] is False
         else:
             assert r.status_code == 404, (name, r.status_code)
             assert r.get_json() == {"status": "error", "message": "Document not found"}
@@ -82,6 +86,10 @@ def test_production_keys_scope_users_documents_and_uploads(prod_env, lease_pdf) 
     for name, r in _reads(c, doc["id"], doc["activities"][-1]["id"], headers=hb).items():
         if name == "ledger":
             assert r.get_json()["ledger_events"] == []
+        elif name == "activities":  # as for an unknown id: 200 with nothing in it
+            assert r.status_code == 200 and r.get_json()["activities"] == []
+        elif name == "sharing":
+            assert r.status_code == 200 and r.get_json()["sharing_state"]["firm_shared"] is False
         else:
             assert r.status_code == 404, name
     assert c.get("/user-documents/alice", headers=hb).get_json()["count"] == 0

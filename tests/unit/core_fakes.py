@@ -150,6 +150,9 @@ class FakeUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         return None
 
+    def hold_blob(self, key: str) -> None:
+        """No lock needed: the fakes run on one thread."""
+
     def commit(self) -> None:
         self.s.outbox.extend(self.outbox.pending)
         self.outbox.pending = []

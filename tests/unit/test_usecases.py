@@ -107,7 +107,7 @@ def test_delete_removes_rows_and_blob_and_emits_event(env):
     uow, blobs, extractor = env
     doc, _ = _ingest(env)
     process_document(doc.id, uow_factory=uow, blobs=blobs, parse=fake_parse, extractor=extractor)
-    delete_document("org-a", doc.id, uow_factory=uow, blobs=blobs, blob_still_used=lambda k: False)
+    delete_document("org-a", doc.id, uow_factory=uow, release_blob=blobs.delete)
     assert not uow.state.documents and not uow.state.extractions and not blobs.blobs
     assert uow.state.outbox[-1].type == DOCUMENT_DELETED
 
@@ -116,7 +116,7 @@ def test_delete_of_another_orgs_document_is_not_found(env):
     uow, blobs, _ = env
     doc, _ = _ingest(env, org="org-a")
     with pytest.raises(NotFound):
-        delete_document("org-b", doc.id, uow_factory=uow, blobs=blobs, blob_still_used=lambda k: False)
+        delete_document("org-b", doc.id, uow_factory=uow, release_blob=blobs.delete)
     assert doc.id in uow.state.documents
 
 
