@@ -137,11 +137,10 @@ def test_migrate_job_brings_a_fresh_postgres_database_to_head(pg_database: str) 
     from sqlalchemy import create_engine, inspect
 
     from jobs.migrate_job import main as migrate_main
-    from pipeline.settings import load_settings
 
     with fresh_database("atlas_migrate") as url:
-        assert migrate_main(settings=load_settings(database_url=url)) == 0
-        assert migrate_main(settings=load_settings(database_url=url)) == 0  # idempotent
+        assert migrate_main(settings=load_job_settings(database_url=url)) == 0
+        assert migrate_main(settings=load_job_settings(database_url=url)) == 0  # idempotent
         eng = create_engine(url)
         assert {"documents", "extractions", "outbox", "processed_events"} <= set(inspect(eng).get_table_names())
         eng.dispose()

@@ -69,15 +69,9 @@ variable "alert_emails" {
 }
 
 variable "sweep_enabled" {
-  description = "Create the periodic reindex / outbox sweep schedule."
+  description = "Create the schedule of the sweep job (lost uploads, stuck documents, outbox relay)."
   type        = bool
-  default     = false
-}
-
-variable "sweep_args" {
-  description = "Container args of the scheduled index job execution."
-  type        = list(string)
-  default     = []
+  default     = true
 }
 
 variable "api_host" {
