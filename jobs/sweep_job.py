@@ -19,6 +19,7 @@ from pipeline.domain.errors import AtlasError, TransientError
 log = logging.getLogger(__name__)
 
 BATCH = 200  # documents looked at per category and pass
+REQUEUED = "requeued"  # the progress stage a re-drive records
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ def _candidates(engine: Any, statuses: tuple[str, ...], before: datetime) -> lis
         return [(r[0], r[1]) for r in conn.execute(q)]
 
 
+def redrive_count(progress: dict) -> int:
+    """How often the sweep re-queued a document (its progress history keeps every stage, bounded)."""
+    return sum(1 for entry in progress.get("history", []) if entry.get("stage") == REQUEUED)
+
+
 def _redrive(doc_id: str, org_id: str, *, svc: Any, settings: JobSettings) -> str:
     """A fresh document.uploaded for a stuck document, or its end as failed; returns 'redriven' / 'failed' / ''."""
     from pipeline.domain.errors import NotFound
@@ -61,14 +67,12 @@ def _redrive(doc_id: str, org_id: str, *, svc: Any, settings: JobSettings) -> st
             return ""
         if doc.status not in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING) or is_awaiting_upload(doc):
             return ""
-        redrives = int(doc.progress.get("redrives", 0))
+        redrives = redrive_count(doc.progress)
         if redrives >= settings.sweep_max_redrives:
             outcome = "failed"
         else:
             doc.status = DocumentStatus.QUEUED
-            doc.progress = {**advance_progress(doc.progress, "queued",
-                                               "re-queued by the sweep after no progress"),
-                            "redrives": redrives + 1}
+            doc.progress = advance_progress(doc.progress, REQUEUED, "re-queued by the sweep after no progress")
             uow.documents.update(doc)
             uow.outbox.add(document_uploaded(doc.org_id, doc.id, doc.content_hash))
             uow.commit()
