@@ -240,3 +240,21 @@ def test_signed_urls_can_be_signed(tf: Any) -> None:
 def test_modules_using_project_apis_wait_for_them(tf: Any) -> None:
     for call in ("network", "registry", "iam", "pubsub", "storage", "secrets", "observability", "edge"):
         assert "${module.apis}" in tf.module_call("modules/stack/", call).get("depends_on", []), call
+
+
+def test_cloudflare_paid_features_follow_the_plan(tf: Any) -> None:
+    rulesets = {name: body for _, name, body in tf.resources("cloudflare_ruleset", "modules/edge/")}
+    assert rulesets["waf_managed"]["count"] == "${local.waf_managed_enabled ? 1 : 0}"
+    assert rulesets["rate_limit"]["count"] == "${var.rate_limit_enabled ? 1 : 0}"
+    edge_locals = tf.locals("modules/edge/")
+    assert "var.cloudflare_plan != \"free\"" in edge_locals["waf_managed_enabled"]
+    limits = edge_locals["plan_limits"]
+    assert limits["free"] == {"periods": [10], "max_timeout": 10, "host_field": False}
+    plan = [b for _, n, b in tf.named("variable", "modules/edge/") if n == "cloudflare_plan"][0]
+    assert plan["default"] == "free"
+    defaults = {n: b.get("default") for _, n, b in tf.named("variable", "modules/edge/")}
+    # the defaults apply on a Free zone
+    assert defaults["rate_limit_period"] in limits["free"]["periods"]
+    assert defaults["rate_limit_mitigation_timeout"] <= limits["free"]["max_timeout"]
+    pre = _first(rulesets["rate_limit"]["lifecycle"])["precondition"]
+    assert len(pre) == 2

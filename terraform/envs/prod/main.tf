@@ -39,5 +39,6 @@ module "atlas" {
 
   api_host                 = var.api_host
   cloudflare_zone_id       = var.cloudflare_zone_id
+  cloudflare_plan          = var.cloudflare_plan
   origin_auth_header_value = var.origin_auth_header_value
 }

@@ -84,6 +84,12 @@ variable "cloudflare_zone_id" {
   type        = string
 }
 
+variable "cloudflare_plan" {
+  description = "Plan of the Cloudflare zone: free (default; no managed WAF rulesets, 10 s rate-limit window), pro, business or enterprise."
+  type        = string
+  default     = "free"
+}
+
 variable "origin_auth_header_value" {
   description = "Optional shared secret between Cloudflare and Cloud Armor (TF_VAR_origin_auth_header_value); null disables."
   type        = string

@@ -505,16 +505,18 @@ module "observability" {
 }
 
 module "edge" {
-  source                   = "../edge"
-  project_id               = var.project_id
-  region                   = var.region
-  cloud_run_service_name   = module.api.name
-  api_host                 = var.api_host
-  cloudflare_zone_id       = var.cloudflare_zone_id
-  cloudflare_ip_ranges     = var.cloudflare_ip_ranges
-  origin_auth_header_value = var.origin_auth_header_value
-  rate_limit_period        = var.rate_limit_period
-  rate_limit_requests      = var.rate_limit_requests
+  source                        = "../edge"
+  project_id                    = var.project_id
+  region                        = var.region
+  cloud_run_service_name        = module.api.name
+  api_host                      = var.api_host
+  cloudflare_zone_id            = var.cloudflare_zone_id
+  cloudflare_ip_ranges          = var.cloudflare_ip_ranges
+  origin_auth_header_value      = var.origin_auth_header_value
+  cloudflare_plan               = var.cloudflare_plan
+  rate_limit_period             = var.rate_limit_period
+  rate_limit_requests           = var.rate_limit_requests
+  rate_limit_mitigation_timeout = var.rate_limit_mitigation_timeout
 
   depends_on = [module.apis]
 }

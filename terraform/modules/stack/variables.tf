@@ -230,14 +230,26 @@ variable "origin_auth_header_value" {
   sensitive   = true
 }
 
+variable "cloudflare_plan" {
+  description = "Plan of the Cloudflare zone (free, pro, business, enterprise): managed WAF rulesets need Pro; rate-limit periods and timeouts follow the plan."
+  type        = string
+  default     = "free"
+}
+
 variable "rate_limit_period" {
-  description = "Cloudflare rate-limit window in seconds (plan dependent)."
+  description = "Cloudflare rate-limit window in seconds (10 on Free; 60 needs Pro)."
   type        = number
-  default     = 60
+  default     = 10
 }
 
 variable "rate_limit_requests" {
   description = "Requests per window and client IP on the rate-limited paths."
   type        = number
-  default     = 120
+  default     = 20
+}
+
+variable "rate_limit_mitigation_timeout" {
+  description = "Seconds a client stays blocked (at most 10 on Free, 3600 on Pro)."
+  type        = number
+  default     = 10
 }
