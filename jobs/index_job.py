@@ -77,10 +77,11 @@ def run_reindex(svc: Any) -> str | None:
 
 def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = None, svc: Any = None) -> int:
     """Entry point (targets, or `reindex`): exit 0 when published or nothing to do, 1 to retry, 2 on bad arguments."""
-    from pipeline.logging_setup import configure_logging
+    from pipeline.logging_setup import adopt_trace, configure_logging
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    adopt_trace(settings.trace)
     from pipeline.tracing import setup_tracing
 
     setup_tracing(settings, service_name="atlas-index")

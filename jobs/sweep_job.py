@@ -139,10 +139,11 @@ def sweep(svc: Any, settings: JobSettings, *, now: datetime | None = None) -> Sw
 
 def main(argv: Any = None, *, settings: JobSettings | None = None, svc: Any = None) -> int:
     """Entry point (no arguments): exit 0 when everything pending was published, 1 to be retried."""
-    from pipeline.logging_setup import configure_logging
+    from pipeline.logging_setup import adopt_trace, configure_logging
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    adopt_trace(settings.trace)
     if argv:
         log.error("the sweep takes no arguments", extra={"args": list(argv)[:5]})
         return 2

@@ -43,6 +43,7 @@ SECRET_VALUES = {"openai_api_key": "sk-test-not-used", "index_server_key": secre
 IMAGE_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "HF_HUB_OFFLINE": "1",
              "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 UNPRIVILEGED = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-chown"]
+TRACE = f"projects/{PROJECT}/traces/{'4bf92f3577b34da6a3ce929d0e0e4736'}"
 IMAGE_OF = {"api": ("Dockerfile.api", None), "dispatcher": ("Dockerfile.jobs", None),
             "extract": ("Dockerfile.jobs", None), "index": ("Dockerfile.jobs", "index"),
             "sweep": ("Dockerfile.jobs", None), "migrate": ("Dockerfile.jobs", None)}
@@ -388,10 +389,14 @@ def test_dispatcher_starts_the_extract_job_for_document_uploaded(world: World, d
     if msg is None:
         pytest.skip("needs the upload completion")
     before = len(world.cloud_run.runs)
-    status, body = _push(dispatcher, "atlas-document-uploaded", msg)
+    # the message carries the trace of the request that published it (the API's X-Cloud-Trace-Context)
+    status, body = _push(dispatcher, "atlas-document-uploaded", data=msg.data,
+                         attributes={**dict(msg.attributes), "trace": TRACE})
     assert status == 200, body[:300]
     [run] = world.cloud_run.runs[before:]
     assert (run["job"], run["args"]) == (world.ev.stack.locals["extract_job_name"], [world.state["doc_id"]])
+    assert run["env"] == {"ATLAS_TRACE": TRACE}  # the execution logs under the same trace
+    world.state["extract_env"] = run["env"]
     runners = world.ev.value(world.ev.stack.modules["extract_job"]["runners"])
     assert any(_sa_of(r["member"]) == "dispatcher" for r in runners.values())
     assert world.comps["dispatcher"].env["ATLAS_EXTRACT_JOB"] == run["job"]
@@ -401,12 +406,15 @@ def test_extract_job_runs_with_terraforms_environment_and_grants(world: World) -
     doc_id = world.state.get("doc_id")
     if doc_id is None:
         pytest.skip("needs the upload completion")
-    code, out = world.run_job("extract", (world.comps["extract"].job_args or []) + [doc_id])
+    code, out = world.run_job("extract", (world.comps["extract"].job_args or []) + [doc_id],
+                              extra=world.state.get("extract_env"))
     assert code == 0, out[-3000:]
+    assert f'"logging.googleapis.com/trace": "{TRACE}"' in out
     doc = _document(world, doc_id)
     assert doc["status"] == "ready", (doc, out[-2000:])
     published = world.drain()
     assert [m.attributes["event_type"] for m in published.get("extraction-completed", [])] == ["extraction.completed"]
+    assert published["extraction-completed"][0].attributes["trace"] == TRACE  # and hands it on
     assert _iam_problems(world, "extract", set(published)) == []
     world.state["completed_msg"] = published["extraction-completed"][0]
 
