@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import functools
 import logging
 from dataclasses import dataclass
@@ -97,6 +98,10 @@ def handle_cloud_event(ce_type: str, source: str, data: Any, deps: Dispatch) -> 
         name = (data or {}).get("name", "") if isinstance(data, dict) else ""
         return _object_finalized(str(name), deps)
     payload, attrs = message_of(data)
+    from pipeline.adapters.pubsub_bus import TRACE_ATTR
+    from pipeline.logging_setup import adopt_trace
+
+    adopt_trace(attrs.get(TRACE_ATTR))
     if attrs.get("eventType") == "OBJECT_FINALIZE":  # a bucket notification delivered through Pub/Sub
         return _object_finalized(attrs.get("objectId", ""), deps)
     try:
@@ -146,4 +151,6 @@ def _deps() -> Dispatch:
 def dispatch(cloud_event: Any) -> None:
     """Pub/Sub (or storage) CloudEvent entry point."""
     deps = _deps()
-    dispatch_outcome(lambda: handle_cloud_event(cloud_event["type"], cloud_event["source"], cloud_event.data, deps))
+    # a fresh context per message: the trace a message brings must not outlive it on this worker thread
+    contextvars.copy_context().run(dispatch_outcome, lambda: handle_cloud_event(
+        cloud_event["type"], cloud_event["source"], cloud_event.data, deps))

@@ -62,10 +62,11 @@ def extract_documents(ids: Sequence[str], *, svc: Any, settings: JobSettings, st
 
 def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = None, svc: Any = None) -> int:
     """Entry point: ids from argv or ATLAS_DOCUMENT_IDS, sharded by CLOUD_RUN_TASK_INDEX/COUNT."""
-    from pipeline.logging_setup import configure_logging
+    from pipeline.logging_setup import adopt_trace, configure_logging
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    adopt_trace(settings.trace)
     from pipeline.tracing import setup_tracing
 
     setup_tracing(settings, service_name="atlas-extract")

@@ -1,4 +1,4 @@
-"""`python -m jobs.index index:<org>:<doc> …`: the single index writer's process entry."""
+"""`python -m jobs.index index:<org>:<doc> …` (or `reindex`): the single index writer's process entry."""
 from __future__ import annotations
 
 import sys

@@ -11,6 +11,8 @@ from pipeline.domain.errors import TransientError
 
 log = logging.getLogger(__name__)
 
+REINDEX = "reindex"  # the one non-target argument: rebuild everything (operators, after a restore)
+
 
 def parse_targets(args: Sequence[str]) -> list[Any]:
     """`index:<org>:<doc>` / `delete:<org>:<doc>` arguments → index targets (ValueError when malformed)."""
@@ -50,18 +52,44 @@ def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: An
         index_writer=writer or index_writer(svc))
 
 
+def run_reindex(svc: Any) -> str | None:
+    """Rebuild the whole index as a fresh generation under the writer's lease (`reindex` argument)."""
+    from sqlalchemy import select
+
+    from pipeline.adapters import sql_tables as t
+    from pipeline.adapters.chroma_search import build_embedder
+    from pipeline.usecases.extract import load_parsed
+    from pipeline.usecases.index import reindex_all
+
+    with svc.engine.connect() as conn:
+        ids = [(r.org_id, r.id) for r in conn.execute(select(t.documents.c.org_id, t.documents.c.id))]
+
+    def documents() -> Any:
+        for org_id, doc_id in ids:
+            with svc.uow_factory() as uow:
+                yield uow.documents.get(org_id, doc_id)
+
+    return reindex_all(documents(), uow_factory=svc.uow_factory,
+                       load_parsed=functools.partial(load_parsed, blobs=svc.blobs, parse=svc.parse),
+                       embedder=svc.lazy("embedder", lambda: build_embedder(svc.settings)),
+                       index_writer=index_writer(svc))
+
+
 def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = None, svc: Any = None) -> int:
-    """Entry point: exit 0 when published (or nothing to do), 1 to have Cloud Run retry, 2 on bad arguments."""
-    from pipeline.logging_setup import configure_logging
+    """Entry point (targets, or `reindex`): exit 0 when published or nothing to do, 1 to retry, 2 on bad arguments."""
+    from pipeline.logging_setup import adopt_trace, configure_logging
 
     settings = settings or load_job_settings()
     configure_logging(settings.log_level)
+    adopt_trace(settings.trace)
     from pipeline.tracing import setup_tracing
 
     setup_tracing(settings, service_name="atlas-index")
     args = list(sys.argv[1:] if argv is None else argv)
+    rebuild = args == [REINDEX]
     try:
-        parse_targets(args)
+        if not rebuild:
+            parse_targets(args)
     except ValueError as exc:
         log.error("bad index job arguments", extra={"reason": str(exc)})
         return 2
@@ -70,7 +98,7 @@ def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = No
 
         svc = build(settings)
     try:
-        generation = run_index(args, svc=svc)
+        generation = run_reindex(svc) if rebuild else run_index(args, svc=svc)
     except TransientError:
         log.exception("index job will be retried", extra={"execution": settings.execution})
         return 1

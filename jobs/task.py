@@ -23,6 +23,15 @@ class JobSettings(Settings):
     execution: str | None = Field(None, alias="CLOUD_RUN_EXECUTION")
     max_task_attempts: int = Field(3, alias="ATLAS_JOB_MAX_ATTEMPTS")
     document_ids: str = Field("", alias="ATLAS_DOCUMENT_IDS")
+    # migrate job: which database user each component logs in as (granted its privileges after migrating)
+    db_grants: str = Field("", alias="ATLAS_DB_GRANTS")
+    # sweep job: when a document counts as stuck, and how often it is re-driven before it is failed
+    sweep_queued_after_s: float = Field(900.0, alias="ATLAS_SWEEP_QUEUED_AFTER_S")
+    sweep_processing_after_s: float = Field(3 * 3600.0, alias="ATLAS_SWEEP_PROCESSING_AFTER_S")
+    sweep_upload_after_s: float = Field(3600.0, alias="ATLAS_SWEEP_UPLOAD_AFTER_S")
+    sweep_max_redrives: int = Field(3, alias="ATLAS_SWEEP_MAX_REDRIVES")
+    # the trace the dispatcher was handling when it started this execution (Cloud Logging trace resource name)
+    trace: str | None = Field(None, alias="ATLAS_TRACE")
 
     @property
     def final_attempt(self) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 from typing import Any
 
@@ -11,7 +12,17 @@ from pythonjsonlogger.json import JsonFormatter
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 trace_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
 
-_SECRET_KEYS = ("key", "token", "secret", "password", "authorization")
+# Field names whose values are secrets. Matched on whole words of the name (api_key, x-api-key, openai_api_key,
+# access_token, client_secret), so identifiers such as lock_key, blob_key or idempotency_key stay readable.
+_SECRET_NAME = re.compile(r"(^|[_\-.])(key|api[_\-]?key|apikey|token|secret|password|passwd|authorization|"
+                          r"cookie|pepper|credentials?)$|^(x[_\-])?api[_\-]?key", re.IGNORECASE)
+_NOT_SECRET = {"lock_key", "blob_key", "parsed_key", "idempotency_key", "cache_key", "key_id", "prefix_key",
+               "logging.googleapis.com/trace"}
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a log field's name says its value is a secret."""
+    return name.lower() not in _NOT_SECRET and bool(_SECRET_NAME.search(name))
 
 
 class CloudLoggingFormatter(JsonFormatter):
@@ -29,7 +40,7 @@ class CloudLoggingFormatter(JsonFormatter):
         if trace:
             log_record["logging.googleapis.com/trace"] = trace
         for k in list(log_record):
-            if any(s in k.lower() for s in _SECRET_KEYS) and k != "logging.googleapis.com/trace":
+            if is_secret_field(k):
                 log_record[k] = "[redacted]"
 
 
@@ -43,3 +54,9 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     root.setLevel(level.upper())
     for noisy in ("urllib3", "chromadb", "httpx", "sentence_transformers", "waitress", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def adopt_trace(trace: str | None) -> None:
+    """Log under the trace this process was started for (a job's ATLAS_TRACE, a message's trace attribute)."""
+    if trace and re.fullmatch(r"projects/[^/\s]+/traces/[0-9a-fA-F]{1,64}", trace):
+        trace_var.set(trace)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from pipeline.domain.errors import PermanentError, TransientError
 
@@ -35,18 +35,21 @@ class CloudRunJobs:
         """projects/<p>/locations/<r>/jobs/<job>."""
         return f"projects/{self.project}/locations/{self.region}/jobs/{job}"
 
-    def run(self, job: str, args: Sequence[str], *, task_count: int | None = None) -> str:
-        """Start one execution with these container args; returns the execution name.
+    def run(self, job: str, args: Sequence[str], *, task_count: int | None = None,
+            env: Mapping[str, str] | None = None) -> str:
+        """Start one execution with these container args (and env overrides); returns the execution name.
 
         TransientError when a retry may succeed (unavailable, quota, timeout, auth hiccup),
         PermanentError when the request itself is wrong.
         """
         from google.api_core import exceptions as gexc
-        from google.cloud.run_v2.types import RunJobRequest
+        from google.cloud.run_v2.types import EnvVar, RunJobRequest
 
         count = max(1, min(task_count or len(args) or 1, MAX_TASKS))
         request = RunJobRequest(name=self.job_path(job), overrides=RunJobRequest.Overrides(
-            container_overrides=[RunJobRequest.Overrides.ContainerOverride(args=list(args))], task_count=count))
+            container_overrides=[RunJobRequest.Overrides.ContainerOverride(
+                args=list(args), env=[EnvVar(name=k, value=v) for k, v in (env or {}).items()])],
+            task_count=count))
         try:
             operation = self.client.run_job(request=request, timeout=self.timeout_s)
         except gexc.BadRequest as exc:  # 400s: InvalidArgument, FailedPrecondition, OutOfRange

@@ -24,10 +24,16 @@ def topic_ids(prefix: str) -> list[str]:
     return [f"{prefix}-{s}" for s in (*TOPIC_SUFFIX.values(), DEAD_LETTER_SUFFIX)]
 
 
-def message_attributes(event: Event) -> dict[str, str]:
-    """The attributes every Atlas message carries (Pub/Sub attributes are strings)."""
-    return {"event_type": event.type, "org_id": event.org_id, "event_id": event.id,
-            "idempotency_key": event.idempotency_key or ""}
+TRACE_ATTR = "trace"  # Cloud Logging trace name (projects/<p>/traces/<id>) of the work that published the event
+
+
+def message_attributes(event: Event, *, trace: str | None = None) -> dict[str, str]:
+    """The attributes every Atlas message carries (Pub/Sub attributes are strings), plus the current trace."""
+    attrs = {"event_type": event.type, "org_id": event.org_id, "event_id": event.id,
+             "idempotency_key": event.idempotency_key or ""}
+    if trace:
+        attrs[TRACE_ATTR] = trace
+    return attrs
 
 
 def encode_event(event: Event) -> bytes:
@@ -82,9 +88,12 @@ class PubSubEventBus:
         """Publish one event and wait until Pub/Sub has it; TransientError otherwise."""
         from google.api_core import exceptions as gexc
 
+        from pipeline.logging_setup import trace_var
+
         topic = self.topic_path(event.type)
+        attrs = message_attributes(event, trace=trace_var.get())
         try:
-            message_id = self.publisher.publish(topic, encode_event(event), **message_attributes(event)).result(
+            message_id = self.publisher.publish(topic, encode_event(event), **attrs).result(
                 timeout=self.timeout_s)
         except (gexc.GoogleAPICallError, gexc.RetryError, TimeoutError) as exc:
             if isinstance(exc, (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument)):

@@ -155,3 +155,18 @@ def test_cloud_run_errors_are_classified() -> None:
         CloudRunJobs(FailingJobsClient(gexc.TooManyRequests("quota")), "p", "r").run("j", ["d"])
     with pytest.raises(PermanentError):
         CloudRunJobs(FailingJobsClient(gexc.InvalidArgument("bad")), "p", "r").run("j", ["d"])
+
+
+def test_a_messages_trace_is_adopted_for_it_and_does_not_leak_to_the_next(rec: Recorder) -> None:
+    from pipeline.logging_setup import trace_var
+
+    seen: list[str | None] = []
+    original = rec.run_job
+    rec.run_job = lambda job, args: seen.append(trace_var.get()) or original(job, args)  # type: ignore[method-assign]
+    trace = "projects/p/traces/0123456789abcdef0123456789abcdef"
+    dispatcher.dispatch(event_ce(document_uploaded("org", DOC, "a" * 64), trace=trace))
+    dispatcher.dispatch(event_ce(document_uploaded("org", DOC.replace("0b", "1b"), "b" * 64)))
+    assert seen == [trace, None]
+    assert trace_var.get() is None
+    dispatcher.dispatch(event_ce(document_uploaded("org", DOC.replace("0b", "2b"), "c" * 64), trace="not a trace"))
+    assert seen[-1] is None  # only well-formed trace names are adopted

@@ -51,8 +51,11 @@ def dockerfile(request) -> Path:  # type: ignore[no-untyped-def]
 def test_base_images_are_pinned_slim_python_311(dockerfile: Path) -> None:
     froms = [rest for word, rest in instructions(dockerfile) if word == "FROM"]
     assert len(froms) >= 2, "multi-stage build expected"
+    aliases = {ref.split()[2] for ref in froms if len(ref.split()) == 3 and ref.split()[1].upper() == "AS"}
     for ref in froms:
         image = ref.split()[0]
+        if image in aliases:  # a stage built on an earlier stage
+            continue
         assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?", image), image
         assert ":latest" not in image
 
@@ -126,3 +129,22 @@ def test_gunicorn_factory_builds_the_app(tmp_path: Path, monkeypatch: pytest.Mon
 
     app = create()
     assert app.test_client().get("/health").status_code == 200
+
+
+def test_index_target_runs_as_root_to_write_the_nfs_share_and_the_default_does_not() -> None:
+    from support.tfstack import dockerfile_user, is_root
+
+    assert is_root(dockerfile_user(REPO / "Dockerfile.jobs", "index"))
+    assert not is_root(dockerfile_user(REPO / "Dockerfile.jobs"))
+    assert not is_root(dockerfile_user(REPO / "Dockerfile.api"))
+
+
+def test_api_concurrency_matches_gunicorn_threads() -> None:
+    from support.tfstack import Stack
+
+    [cmd] = [rest for word, rest in instructions(REPO / "Dockerfile.api") if word == "CMD"]
+    threads = int(re.search(r"--threads (\d+)", cmd).group(1))
+    assert Stack().defaults["api_concurrency"] == threads
+    for env in ("staging", "prod"):
+        text = (REPO / "terraform" / "envs" / env / "main.tf").read_text()
+        assert int(re.search(r"api_concurrency\s+=\s+(\d+)", text).group(1)) == threads, env

@@ -217,3 +217,45 @@ def test_a_message_that_keeps_failing_is_dead_lettered_and_the_document_ends_fai
     doc, versions = stack.document(doc_id)
     assert (doc.status.value, doc.error_code, versions) == ("failed", "dispatch_failed", [])
     assert len(stack.fake.executions) == started
+
+
+def test_a_lost_upload_event_is_redriven_by_the_sweep(stack: Stack) -> None:
+    from jobs.sweep_job import redrive_count, sweep
+    from jobs.task import load_job_settings
+
+    path = REPO / "tests" / "gcp" / "lost-lease.txt"
+    data = stack.leases[0].read_text(encoding="utf-8").replace("Sable", "Umber")  # other bytes, same shape
+    path.write_text(data, encoding="utf-8")
+    try:
+        doc_id = _upload(stack, path)
+    finally:
+        path.unlink()
+    [lost] = stack.pull("document-uploaded")
+    sub = f"projects/{PROJECT}/subscriptions/{stack.prefix}-document-uploaded-dispatch"
+    stack.subscriber.acknowledge(subscription=sub, ack_ids=[lost.ack_id])  # acked, never dispatched: lost
+    started = len(stack.fake.executions)
+
+    result = sweep(stack.svc, load_job_settings(sweep_queued_after_s=0))
+    assert (result.redriven, result.published) == (1, 1)
+    [again] = stack.pull("document-uploaded")
+    assert again.message.attributes["event_id"] != lost.message.attributes["event_id"]  # a fresh event
+    assert stack.deliver(again, "document-uploaded") == "ack"
+    [execution] = stack.fake.executions[started:]
+    assert (execution["job"], execution["args"]) == ("atlas-extract", [doc_id])
+    [(code, out)] = stack.fake.wait(execution)
+    assert code == 0, out
+    doc, versions = stack.document(doc_id)
+    assert (doc.status.value, versions, redrive_count(doc.progress)) == ("ready", [1], 1)
+
+
+def test_the_dead_letter_dispatch_subscription_is_the_one_terraform_creates(stack: Stack) -> None:
+    from support.tfstack import _load
+
+    doc = _load(REPO / "terraform" / "modules" / "pubsub" / "main.tf")
+    subs = {name: body for block in doc["resource"] for name, body in block.get("google_pubsub_subscription", {}).items()}
+    dead_letter_topic = next(b["dead_letter_topic"] for b in doc["locals"] if "dead_letter_topic" in b)
+    assert dead_letter_topic == "${var.topic_prefix}-dead-letter"
+    assert subs["dead_letter_dispatch"]["name"] == "${local.dead_letter_topic}-dispatch"
+    # so Terraform's name for this flow's prefix is the subscription the dead-letter delivery above used
+    names = [s.name for s in stack.subscriber.list_subscriptions(project=f"projects/{PROJECT}")]
+    assert f"projects/{PROJECT}/subscriptions/{stack.prefix}-dead-letter-dispatch" in names

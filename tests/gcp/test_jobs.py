@@ -137,11 +137,23 @@ def test_migrate_job_brings_a_fresh_postgres_database_to_head(pg_database: str) 
     from sqlalchemy import create_engine, inspect
 
     from jobs.migrate_job import main as migrate_main
-    from pipeline.settings import load_settings
 
     with fresh_database("atlas_migrate") as url:
-        assert migrate_main(settings=load_settings(database_url=url)) == 0
-        assert migrate_main(settings=load_settings(database_url=url)) == 0  # idempotent
+        assert migrate_main(settings=load_job_settings(database_url=url)) == 0
+        assert migrate_main(settings=load_job_settings(database_url=url)) == 0  # idempotent
         eng = create_engine(url)
         assert {"documents", "extractions", "outbox", "processed_events"} <= set(inspect(eng).get_table_names())
         eng.dispose()
+
+
+def test_index_job_reindex_argument_rebuilds_and_nothing_else_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jobs.index_job as index_job
+
+    pytest.importorskip("pipeline.usecases.index", reason="the index use case is not in this checkout")
+    calls: list[str] = []
+    monkeypatch.setattr(index_job, "run_reindex", lambda svc: calls.append("rebuild") or "gen-7")
+    monkeypatch.setattr(index_job, "run_index", lambda args, svc: calls.append("targets") or "gen-8")
+    assert index_job.main(["reindex"], settings=load_job_settings(), svc=object()) == 0
+    assert index_job.main(["reindex", "index:o:d"], settings=load_job_settings(), svc=object()) == 2
+    assert index_job.main(["index:o:d"], settings=load_job_settings(), svc=object()) == 0
+    assert calls == ["rebuild", "targets"]

@@ -19,20 +19,28 @@ CLOUD_RUN_BUILTINS = {"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION", "CLO
                       "CLOUD_RUN_EXECUTION", "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_ATTEMPT",
                       "CLOUD_RUN_TASK_COUNT"}
 
-# component -> (module call in the stack, what it must receive)
+DB = {"INSTANCE_CONNECTION_NAME", "POSTGRES_DB", "POSTGRES_USER", "DB_IAM_AUTH"}
+# component -> (module call in the stack, what it must receive); evaluated with extractor=llm and
+# embedder=openai, the settings under which the OpenAI key is needed.
 REQUIRED = {
     "api": ("api", {"ATLAS_RUNTIME", "FLASK_ENV", "ATLAS_HOST", "GOOGLE_CLOUD_PROJECT", "ATLAS_GCP_REGION",
                     "ATLAS_PUBSUB_TOPIC_PREFIX", "ATLAS_GCS_BUCKET", "INSTANCE_CONNECTION_NAME", "POSTGRES_DB",
                     "POSTGRES_USER", "DB_IAM_AUTH", "ATLAS_CHROMA_DIR", "CORS_ORIGINS", "OPENAI_API_KEY",
                     "INDEX_SERVER_KEY", "ATLAS_API_KEY_PEPPER"}),
+    # the dispatcher builds the full service set: upload completion needs the bucket, the database and the bus
     "dispatcher": ("dispatcher", {"ATLAS_RUNTIME", "GOOGLE_CLOUD_PROJECT", "ATLAS_GCP_REGION",
-                                  "ATLAS_EXTRACT_JOB", "ATLAS_INDEX_JOB"}),
+                                  "ATLAS_PUBSUB_TOPIC_PREFIX", "ATLAS_GCS_BUCKET", "ATLAS_EXTRACT_JOB",
+                                  "ATLAS_INDEX_JOB", *DB}),
     "extract": ("extract_job", {"ATLAS_RUNTIME", "GOOGLE_CLOUD_PROJECT", "ATLAS_GCP_REGION",
                                 "ATLAS_PUBSUB_TOPIC_PREFIX", "ATLAS_GCS_BUCKET", "INSTANCE_CONNECTION_NAME",
-                                "POSTGRES_DB", "POSTGRES_USER", "DB_IAM_AUTH", "OPENAI_API_KEY"}),
+                                "POSTGRES_DB", "POSTGRES_USER", "DB_IAM_AUTH", "OPENAI_API_KEY",
+                                "ATLAS_JOB_MAX_ATTEMPTS"}),
     "index": ("index_job", {"ATLAS_RUNTIME", "GOOGLE_CLOUD_PROJECT", "ATLAS_GCP_REGION",
                             "ATLAS_PUBSUB_TOPIC_PREFIX", "ATLAS_GCS_BUCKET", "INSTANCE_CONNECTION_NAME",
                             "POSTGRES_DB", "POSTGRES_USER", "DB_IAM_AUTH", "ATLAS_CHROMA_DIR", "OPENAI_API_KEY"}),
+    "sweep": ("sweep_job", {"ATLAS_RUNTIME", "GOOGLE_CLOUD_PROJECT", "ATLAS_GCP_REGION", "ATLAS_PUBSUB_TOPIC_PREFIX",
+                            "ATLAS_GCS_BUCKET", *DB}),
+    "migrate": ("migrate_job", {"ATLAS_RUNTIME", "GOOGLE_CLOUD_PROJECT", *DB, "ATLAS_DB_GRANTS"}),
 }
 
 # Settings Terraform deliberately leaves at the code's default on Google Cloud, each with its reason.
@@ -71,13 +79,20 @@ NOT_SET_ON_GCP = {
     "GOOGLE_CLIENT_ID": "legacy Google Drive import is not deployed",
     "GOOGLE_CLIENT_SECRET": "legacy Google Drive import is not deployed",
     "GOOGLE_REDIRECT_URI": "legacy Google Drive import is not deployed",
+    "ATLAS_DOCUMENT_IDS": "the dispatcher passes document ids as container args",
+    "ATLAS_SWEEP_QUEUED_AFTER_S": "code default (15 minutes)",
+    "ATLAS_SWEEP_PROCESSING_AFTER_S": "code default (3 hours, above an extract task's timeout x attempts)",
+    "ATLAS_SWEEP_UPLOAD_AFTER_S": "code default (1 hour, beyond the signed URL's lifetime)",
+    "ATLAS_SWEEP_MAX_REDRIVES": "code default",
+    "ATLAS_TRACE": "set per execution by the dispatcher's overrides, never by Terraform",
 }
 
 JOB_CPU, JOB_MEMORY = "2", "2Gi"
 
 
 def settings_aliases(settings_text: str) -> set[str]:
-    """Environment names the Settings object reads (aliases and AliasChoices)."""
+    """Environment names the Settings object (and the jobs' JobSettings subclass) read."""
+    settings_text += (Path(__file__).resolve().parents[2] / "jobs" / "task.py").read_text(encoding="utf-8")
     names = set(ALIAS_RE.findall(settings_text))
     for choices in CHOICES_RE.findall(settings_text):
         names |= set(NAME_RE.findall(choices))
@@ -95,20 +110,36 @@ def _local_ref(value: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def component_env(tree: Any) -> dict[str, dict[str, Any]]:
-    """Environment (plain and secret) each component's module call receives, by component."""
-    local_values = tree.locals(STACK)
+class _AnyOutput(dict):
+    """Stand-in for any module output: every key exists and is a placeholder string."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> Any:
+        return self if key.startswith("module.") and key.count(".") == 2 else f"<{key}>"
+
+
+def component_env(tree: Any, variables: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Environment (plain and secret) each component's module call receives, evaluated like Terraform would."""
+    from support.tfstack import Evaluator, Stack
+
+    stack = Stack(root=tree.root / "modules" / "stack")
+    ev = Evaluator(stack, {"project_id": "p", "environment": "staging", "cors_origins": ["https://a.test"],
+                           "extractor": "llm", "embedder": "openai", **(variables or {})}, _AnyOutput())
     envs: dict[str, dict[str, Any]] = {}
     for component, (call, _) in REQUIRED.items():
         args = tree.module_call(STACK, call)
         merged: dict[str, Any] = {}
         for arg in ("env", "secret_env"):
-            if arg not in args:
+            raw = args.get(arg)
+            if raw is None:
                 continue
-            ref = _local_ref(args[arg])
-            value = local_values.get(ref) if ref else args[arg]
+            ref = _local_ref(raw)
+            literal = tree.locals(STACK).get(ref) if ref else raw
+            value = literal if isinstance(literal, dict) else ev.value(raw)  # raw expressions kept when literal
             if not isinstance(value, dict):
-                raise AssertionError(f"{call}.{arg} must be a literal map (or a local holding one), got {value!r}")
+                raise AssertionError(f"{call}.{arg} must evaluate to a map, got {value!r}")
             merged.update(value)
         envs[component] = merged
     return envs
@@ -129,7 +160,7 @@ def contract_problems(settings_text: str, events_text: str, tree: Any) -> list[s
             problems.append(f"{component}: Terraform sets {unknown}, which pipeline/settings.py does not read")
         for missing in sorted(REQUIRED[component][1] - names):
             problems.append(f"{component}: needs {missing} but Terraform does not set it")
-    for alias in sorted(aliases - set_anywhere - set(NOT_SET_ON_GCP)):
+    for alias in sorted(aliases - set_anywhere - set(NOT_SET_ON_GCP) - CLOUD_RUN_BUILTINS):
         problems.append(f"setting {alias} exists in code only: set it in terraform/modules/stack or "
                         "list it in NOT_SET_ON_GCP with a reason")
     for stale in sorted(set(NOT_SET_ON_GCP) - aliases):

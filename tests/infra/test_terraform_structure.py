@@ -148,7 +148,7 @@ def test_no_basic_roles_anywhere(tf: Any) -> None:
             if role in BASIC_ROLES:
                 assert "contains([" in text and "validation" in text, f"{rel} grants {role}"
     service_accounts = tf.module_call("modules/stack/", "iam")["service_accounts"]
-    assert set(service_accounts) == {"api", "dispatcher", "extract", "index", "pubsub_push"}
+    assert set(service_accounts) == {"api", "dispatcher", "extract", "index", "sweep", "migrate", "pubsub_push"}
     for sa in service_accounts.values():
         assert sa["project_roles"] == [] or sa["project_roles"].startswith("${")
 
@@ -157,9 +157,12 @@ def test_dispatcher_can_only_run_jobs(tf: Any) -> None:
     role = tf.resource("google_project_iam_custom_role", "modules/iam/")
     assert set(role["permissions"]) == {"run.jobs.run", "run.jobs.runWithOverrides", "run.jobs.get",
                                         "run.executions.get"}
+    # running an existing job needs no actAs on its identity: nobody holds serviceAccountUser on another account
     act_as = tf.module_call("modules/stack/", "iam")["act_as"]
-    assert {(g["actor"], g["target"]) for g in act_as.values() if g["role"] == "roles/iam.serviceAccountUser"} \
-        == {("dispatcher", "extract"), ("dispatcher", "index")}
+    assert not [g for g in act_as.values() if g["role"] == "roles/iam.serviceAccountUser"]
+    for call in ("extract_job", "index_job"):
+        runners = tf.module_call("modules/stack/", call)["runners"]
+        assert {r["role"] for r in runners.values()} == {"${module.iam.job_runner_role}"}
 
 
 def test_cloud_armor_admits_only_cloudflare_and_blocks_log4j(tf: Any) -> None:
@@ -194,8 +197,64 @@ def test_alerts_cover_failed_documents_dlq_jobs_and_5xx(tf: Any) -> None:
     assert tf.resources("google_logging_metric", "modules/observability/")
 
 
-def test_scheduler_is_optional(tf: Any) -> None:
+def test_scheduler_is_optional_and_the_stack_schedules_the_sweep(tf: Any) -> None:
     job = tf.resource("google_cloud_scheduler_job", "modules/scheduler/")
     assert job["count"] == "${var.enabled ? 1 : 0}"
     enabled = [b for _, n, b in tf.named("variable", "modules/scheduler/") if n == "enabled"][0]
     assert enabled["default"] is False
+    sweep = tf.module_call("modules/stack/", "sweep")
+    assert sweep["job_name"] == "${module.sweep_job.name}" and sweep["args"] == []
+    assert tf.module_call("modules/stack/", "sweep_job")["command"] == ["python", "-m", "jobs.sweep"]
+    stack_default = [b for _, n, b in tf.named("variable", "modules/stack/") if n == "sweep_enabled"][0]
+    assert stack_default["default"] is True
+
+
+def test_filestore_lets_only_the_index_subnet_write(tf: Any) -> None:
+    share = _first(tf.resource("google_filestore_instance", "modules/filestore/")["file_shares"])
+    exports = {e["access_mode"]: e for e in share["nfs_export_options"]}
+    assert set(exports) == {"READ_WRITE", "READ_ONLY"}
+    assert exports["READ_WRITE"]["ip_ranges"] == ["${var.writer_cidr}"]
+    assert exports["READ_ONLY"]["ip_ranges"] == ["${var.reader_cidr}"]
+    assert exports["READ_ONLY"]["squash_mode"] == "ROOT_SQUASH"
+    fs = tf.module_call("modules/stack/", "filestore")
+    assert (fs["writer_cidr"], fs["reader_cidr"]) == ("${module.network.index_subnet_cidr}",
+                                                      "${module.network.subnet_cidr}")
+    assert tf.module_call("modules/stack/", "index_job")["subnet_id"] == "${module.network.index_subnet_id}"
+    assert tf.module_call("modules/stack/", "api")["subnet_id"] == "${module.network.subnet_id}"
+
+
+def test_dead_letter_topic_is_pushed_to_the_dispatcher(tf: Any) -> None:
+    subs = {name: body for _, name, body in tf.resources("google_pubsub_subscription", "modules/pubsub/")}
+    dlq = subs["dead_letter_dispatch"]
+    assert dlq["name"] == "${local.dead_letter_topic}-dispatch"
+    assert _first(_first(dlq["push_config"])["oidc_token"])["audience"] == "${var.push_endpoint}"
+    assert "dead_letter_policy" not in dlq  # never dead-letters into itself
+    assert tf.module_call("modules/stack/", "pubsub")["dead_letter_dispatch"] is True
+
+
+def test_signed_urls_can_be_signed(tf: Any) -> None:
+    services = [b for _, n, b in tf.named("variable", "modules/project_services/") if n == "services"][0]
+    assert "iamcredentials.googleapis.com" in services["default"]
+
+
+def test_modules_using_project_apis_wait_for_them(tf: Any) -> None:
+    for call in ("network", "registry", "iam", "pubsub", "storage", "secrets", "observability", "edge"):
+        assert "${module.apis}" in tf.module_call("modules/stack/", call).get("depends_on", []), call
+
+
+def test_cloudflare_paid_features_follow_the_plan(tf: Any) -> None:
+    rulesets = {name: body for _, name, body in tf.resources("cloudflare_ruleset", "modules/edge/")}
+    assert rulesets["waf_managed"]["count"] == "${local.waf_managed_enabled ? 1 : 0}"
+    assert rulesets["rate_limit"]["count"] == "${var.rate_limit_enabled ? 1 : 0}"
+    edge_locals = tf.locals("modules/edge/")
+    assert "var.cloudflare_plan != \"free\"" in edge_locals["waf_managed_enabled"]
+    limits = edge_locals["plan_limits"]
+    assert limits["free"] == {"periods": [10], "max_timeout": 10, "host_field": False}
+    plan = [b for _, n, b in tf.named("variable", "modules/edge/") if n == "cloudflare_plan"][0]
+    assert plan["default"] == "free"
+    defaults = {n: b.get("default") for _, n, b in tf.named("variable", "modules/edge/")}
+    # the defaults apply on a Free zone
+    assert defaults["rate_limit_period"] in limits["free"]["periods"]
+    assert defaults["rate_limit_mitigation_timeout"] <= limits["free"]["max_timeout"]
+    pre = _first(rulesets["rate_limit"]["lifecycle"])["precondition"]
+    assert len(pre) == 2

@@ -27,7 +27,7 @@ module "atlas" {
 
   api_min_instances    = 0
   api_max_instances    = 3
-  api_concurrency      = 20
+  api_concurrency      = 8
   cors_origins         = var.cors_origins
   extractor            = var.extractor
   db_tier              = "db-custom-1-3840"
@@ -36,9 +36,9 @@ module "atlas" {
 
   alert_emails  = var.alert_emails
   sweep_enabled = var.sweep_enabled
-  sweep_args    = var.sweep_args
 
   api_host                 = var.api_host
   cloudflare_zone_id       = var.cloudflare_zone_id
+  cloudflare_plan          = var.cloudflare_plan
   origin_auth_header_value = var.origin_auth_header_value
 }

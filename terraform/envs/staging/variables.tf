@@ -69,15 +69,9 @@ variable "alert_emails" {
 }
 
 variable "sweep_enabled" {
-  description = "Create the periodic reindex / outbox sweep schedule."
+  description = "Create the schedule of the sweep job (lost uploads, stuck documents, outbox relay)."
   type        = bool
-  default     = false
-}
-
-variable "sweep_args" {
-  description = "Container args of the scheduled index job execution."
-  type        = list(string)
-  default     = []
+  default     = true
 }
 
 variable "api_host" {
@@ -88,6 +82,12 @@ variable "api_host" {
 variable "cloudflare_zone_id" {
   description = "Cloudflare zone id."
   type        = string
+}
+
+variable "cloudflare_plan" {
+  description = "Plan of the Cloudflare zone: free (default; no managed WAF rulesets, 10 s rate-limit window), pro, business or enterprise."
+  type        = string
+  default     = "free"
 }
 
 variable "origin_auth_header_value" {

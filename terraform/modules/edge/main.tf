@@ -4,14 +4,26 @@ locals {
   # Cloud Armor accepts at most 10 ranges per basic rule.
   cloudflare_range_chunks = chunklist(var.cloudflare_ip_ranges, 10)
 
-  rate_limited_expression = format(
-    "(http.host eq \"%s\" and (%s))",
-    var.api_host,
-    join(" or ", concat(
-      [for p in var.rate_limited_path_prefixes : "starts_with(http.request.uri.path, \"${p}\")"],
-      [for p in var.rate_limited_exact_paths : "http.request.uri.path eq \"${p}\""],
-    )),
-  )
+  rate_limited_paths = join(" or ", concat(
+    [for p in var.rate_limited_path_prefixes : "starts_with(http.request.uri.path, \"${p}\")"],
+    [for p in var.rate_limited_exact_paths : "http.request.uri.path eq \"${p}\""],
+  ))
+  # Rate limiting rules differ by Cloudflare plan (https://developers.cloudflare.com/waf/rate-limiting-rules/#availability):
+  # Free may match on the path only and count over 10 s with a 10 s block; Pro adds the host and 60 s;
+  # Business up to 10 minutes and a day's block; Enterprise everything.
+  plan_limits = {
+    free       = { periods = [10], max_timeout = 10, host_field = false }
+    pro        = { periods = [10, 60], max_timeout = 3600, host_field = true }
+    business   = { periods = [10, 60, 120, 300, 600], max_timeout = 86400, host_field = true }
+    enterprise = { periods = [10, 60, 120, 300, 600, 3600], max_timeout = 86400, host_field = true }
+  }
+  limits = local.plan_limits[var.cloudflare_plan]
+  rate_limited_expression = (local.limits.host_field
+    ? format("(http.host eq \"%s\" and (%s))", var.api_host, local.rate_limited_paths)
+  : "(${local.rate_limited_paths})")
+  # Managed rulesets (Cloudflare Managed, OWASP core) need Pro or above; Free zones get Cloudflare's free
+  # managed ruleset automatically.
+  waf_managed_enabled = var.cloudflare_plan != "free" && length(var.waf_managed_ruleset_ids) > 0
 }
 
 # ---- Google side: HTTPS load balancer -> serverless NEG -> Cloud Run, guarded by Cloud Armor ----
@@ -217,6 +229,8 @@ resource "cloudflare_zone_settings_override" "tls" {
 }
 
 resource "cloudflare_ruleset" "waf_managed" {
+  count = local.waf_managed_enabled ? 1 : 0
+
   zone_id     = var.cloudflare_zone_id
   name        = "Atlas managed WAF"
   description = "Cloudflare managed rulesets in front of the Atlas API."
@@ -238,6 +252,8 @@ resource "cloudflare_ruleset" "waf_managed" {
 }
 
 resource "cloudflare_ruleset" "rate_limit" {
+  count = var.rate_limit_enabled ? 1 : 0
+
   zone_id     = var.cloudflare_zone_id
   name        = "Atlas rate limits"
   description = "Rate limit upload, extraction and query paths per client IP."
@@ -254,6 +270,17 @@ resource "cloudflare_ruleset" "rate_limit" {
       period              = var.rate_limit_period
       requests_per_period = var.rate_limit_requests
       mitigation_timeout  = var.rate_limit_mitigation_timeout
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.limits.periods, var.rate_limit_period)
+      error_message = "rate_limit_period ${var.rate_limit_period} is not available on the ${var.cloudflare_plan} plan (allowed: ${join(", ", local.limits.periods)}); set cloudflare_plan or rate_limit_enabled = false."
+    }
+    precondition {
+      condition     = var.rate_limit_mitigation_timeout <= local.limits.max_timeout
+      error_message = "rate_limit_mitigation_timeout must be at most ${local.limits.max_timeout} s on the ${var.cloudflare_plan} plan."
     }
   }
 }

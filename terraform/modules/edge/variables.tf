@@ -97,6 +97,23 @@ variable "origin_auth_header_value" {
   }
 }
 
+variable "cloudflare_plan" {
+  description = "Plan of the Cloudflare zone: free, pro, business or enterprise. Decides whether the managed WAF rulesets are deployed (Pro+) and which rate-limit periods, timeouts and fields are allowed."
+  type        = string
+  default     = "free"
+
+  validation {
+    condition     = contains(["free", "pro", "business", "enterprise"], var.cloudflare_plan)
+    error_message = "cloudflare_plan must be free, pro, business or enterprise."
+  }
+}
+
+variable "rate_limit_enabled" {
+  description = "Create the Cloudflare rate limiting rule (every plan has at least one; see cloudflare_plan for its limits)."
+  type        = bool
+  default     = true
+}
+
 variable "waf_managed_ruleset_ids" {
   description = "Cloudflare managed rulesets to execute, by name: the Cloudflare Managed Ruleset and the OWASP core ruleset (Pro plan or above)."
   type        = map(string)
@@ -129,9 +146,9 @@ variable "rate_limited_exact_paths" {
 }
 
 variable "rate_limit_period" {
-  description = "Rate-limit counting window in seconds (plan dependent: 10 on Free/Pro, up to 3600 on Enterprise)."
+  description = "Rate-limit counting window in seconds (plan dependent: 10 on Free, 10/60 on Pro, up to 600 on Business, 3600 on Enterprise)."
   type        = number
-  default     = 60
+  default     = 10
 
   validation {
     condition     = contains([10, 60, 120, 300, 600, 3600], var.rate_limit_period)
@@ -142,7 +159,7 @@ variable "rate_limit_period" {
 variable "rate_limit_requests" {
   description = "Requests per period and client IP before blocking."
   type        = number
-  default     = 120
+  default     = 20
 
   validation {
     condition     = var.rate_limit_requests >= 1
@@ -151,9 +168,9 @@ variable "rate_limit_requests" {
 }
 
 variable "rate_limit_mitigation_timeout" {
-  description = "Seconds a client stays blocked after exceeding the limit."
+  description = "Seconds a client stays blocked after exceeding the limit (at most 10 on Free, 3600 on Pro)."
   type        = number
-  default     = 600
+  default     = 10
 
   validation {
     condition     = var.rate_limit_mitigation_timeout >= 0 && var.rate_limit_mitigation_timeout <= 86400

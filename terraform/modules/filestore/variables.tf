@@ -62,13 +62,23 @@ variable "private_services_connection" {
   type        = string
 }
 
-variable "client_cidr" {
-  description = "CIDR allowed to mount the share (the Cloud Run subnet)."
+variable "writer_cidr" {
+  description = "CIDR that may mount the share read-write with root unsquashed (the index job's subnet only)."
   type        = string
 
   validation {
-    condition     = can(cidrhost(var.client_cidr, 0))
-    error_message = "client_cidr must be a CIDR block."
+    condition     = can(cidrhost(var.writer_cidr, 0))
+    error_message = "writer_cidr must be a CIDR block."
+  }
+}
+
+variable "reader_cidr" {
+  description = "CIDR that may mount the share read-only, root squashed (the Cloud Run subnet of the API)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.reader_cidr, 0))
+    error_message = "reader_cidr must be a CIDR block."
   }
 }
 

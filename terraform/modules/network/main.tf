@@ -39,6 +39,22 @@ resource "google_compute_subnetwork" "run" {
   }
 }
 
+# The index job alone egresses from here: the Filestore export lets only this range write (see modules/filestore).
+resource "google_compute_subnetwork" "index" {
+  project                  = var.project_id
+  name                     = "${var.name}-index"
+  region                   = var.region
+  network                  = google_compute_network.this.id
+  ip_cidr_range            = var.index_subnet_cidr
+  private_ip_google_access = true
+
+  log_config {
+    aggregation_interval = "INTERVAL_5_SEC"
+    flow_sampling        = var.flow_log_sampling
+    metadata             = "INCLUDE_ALL_METADATA"
+  }
+}
+
 # One private services access range shared by Cloud SQL and Filestore.
 resource "google_compute_global_address" "private_services" {
   project       = var.project_id

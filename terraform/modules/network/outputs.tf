@@ -27,3 +27,13 @@ output "private_services_connection" {
   description = "The service networking connection; Cloud SQL and Filestore must be created after it."
   value       = google_service_networking_connection.private_services.id
 }
+
+output "index_subnet_id" {
+  description = "Subnet of the index job (Direct VPC egress)."
+  value       = google_compute_subnetwork.index.id
+}
+
+output "index_subnet_cidr" {
+  description = "Range of the index job's subnet (the only one the NFS export lets write)."
+  value       = google_compute_subnetwork.index.ip_cidr_range
+}

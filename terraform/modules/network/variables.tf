@@ -30,6 +30,17 @@ variable "subnet_cidr" {
   }
 }
 
+variable "index_subnet_cidr" {
+  description = "Range of the index job's own subnet (Direct VPC egress needs at least a /26); the only range that may write the Filestore share."
+  type        = string
+  default     = "10.10.1.0/26"
+
+  validation {
+    condition     = can(cidrhost(var.index_subnet_cidr, 0)) && tonumber(split("/", var.index_subnet_cidr)[1]) <= 26
+    error_message = "index_subnet_cidr must be a CIDR block of /26 or larger."
+  }
+}
+
 variable "private_services_prefix_length" {
   description = "Prefix length of the range reserved for private services access (Cloud SQL, Filestore)."
   type        = number

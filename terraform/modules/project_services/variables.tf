@@ -18,6 +18,9 @@ variable "services" {
     "compute.googleapis.com",
     "file.googleapis.com",
     "iam.googleapis.com",
+    # V4 signed upload URLs are signed with IAM signBlob on Cloud Run (no key file):
+    # https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/signBlob
+    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",

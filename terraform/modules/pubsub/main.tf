@@ -24,7 +24,7 @@ resource "google_pubsub_topic" "dead_letter" {
   labels                     = var.labels
 }
 
-# Poison messages wait here for a human (and feed the DLQ-depth alert); nothing consumes them automatically.
+# Poison messages are kept here for a human (docs/runbook.md) and feed the DLQ-depth alert.
 resource "google_pubsub_subscription" "dead_letter" {
   project                    = var.project_id
   name                       = "${local.dead_letter_topic}-hold"
@@ -32,6 +32,38 @@ resource "google_pubsub_subscription" "dead_letter" {
   ack_deadline_seconds       = 60
   message_retention_duration = "604800s"
   labels                     = var.labels
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# The dispatcher consumes the dead-letter topic too: a dead document.uploaded ends its document failed
+# (error_code dispatch_failed) instead of leaving it queued forever. No dead-letter policy of its own: an error
+# here is retried with backoff until the retention runs out, and the hold subscription keeps a copy regardless.
+resource "google_pubsub_subscription" "dead_letter_dispatch" {
+  count = var.dead_letter_dispatch ? 1 : 0
+
+  project                    = var.project_id
+  name                       = "${local.dead_letter_topic}-dispatch"
+  topic                      = google_pubsub_topic.dead_letter.id
+  ack_deadline_seconds       = var.ack_deadline_seconds
+  message_retention_duration = var.subscription_retention
+  labels                     = var.labels
+
+  push_config {
+    push_endpoint = var.push_endpoint
+
+    oidc_token {
+      service_account_email = var.push_service_account_email
+      audience              = var.push_endpoint
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = var.retry_minimum_backoff
+    maximum_backoff = var.retry_maximum_backoff
+  }
 
   expiration_policy {
     ttl = ""

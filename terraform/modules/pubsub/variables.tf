@@ -106,3 +106,9 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "dead_letter_dispatch" {
+  description = "Also push the dead-letter topic to the dispatcher, which ends dead documents failed (the hold subscription keeps a copy either way)."
+  type        = bool
+  default     = true
+}

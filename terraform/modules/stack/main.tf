@@ -5,6 +5,8 @@ locals {
   dispatcher_name   = "atlas-dispatcher"
   extract_job_name  = "atlas-extract"
   index_job_name    = "atlas-index"
+  sweep_job_name    = "atlas-sweep"
+  migrate_job_name  = "atlas-migrate"
   chroma_mount_path = "/mnt/chroma"
   database_name     = "atlas"
   bucket_name       = coalesce(var.bucket_name, "${var.project_id}-atlas-documents")
@@ -37,6 +39,8 @@ locals {
     ATLAS_EMBEDDER            = var.embedder
   }
 
+  # The dispatcher builds the full service set: it completes signed uploads (bucket + database) and relays
+  # the document.uploaded event that completion writes.
   dispatcher_env = {
     ATLAS_RUNTIME             = "gcp"
     GOOGLE_CLOUD_PROJECT      = var.project_id
@@ -44,6 +48,11 @@ locals {
     ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
     ATLAS_EXTRACT_JOB         = local.extract_job_name
     ATLAS_INDEX_JOB           = local.index_job_name
+    ATLAS_GCS_BUCKET          = module.storage.bucket_name
+    INSTANCE_CONNECTION_NAME  = module.database.connection_name
+    POSTGRES_DB               = module.database.database_name
+    POSTGRES_USER             = module.database.iam_users["dispatcher"]
+    DB_IAM_AUTH               = "true"
   }
 
   extract_env = {
@@ -57,6 +66,8 @@ locals {
     POSTGRES_USER             = module.database.iam_users["extract"]
     DB_IAM_AUTH               = "true"
     ATLAS_EXTRACTOR           = var.extractor
+    # Cloud Run runs a task max_retries + 1 times; the last attempt ends the document failed instead of retrying.
+    ATLAS_JOB_MAX_ATTEMPTS = var.job_max_retries + 1
   }
 
   index_env = {
@@ -73,15 +84,39 @@ locals {
     ATLAS_EMBEDDER            = var.embedder
   }
 
+  sweep_env = {
+    ATLAS_RUNTIME             = "gcp"
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    ATLAS_GCP_REGION          = var.region
+    ATLAS_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    ATLAS_GCS_BUCKET          = module.storage.bucket_name
+    INSTANCE_CONNECTION_NAME  = module.database.connection_name
+    POSTGRES_DB               = module.database.database_name
+    POSTGRES_USER             = module.database.iam_users["sweep"]
+    DB_IAM_AUTH               = "true"
+  }
+
+  # The migrate identity owns the schema; after migrating it grants each component's user its privileges.
+  migrate_env = {
+    ATLAS_RUNTIME            = "gcp"
+    GOOGLE_CLOUD_PROJECT     = var.project_id
+    ATLAS_GCP_REGION         = var.region
+    INSTANCE_CONNECTION_NAME = module.database.connection_name
+    POSTGRES_DB              = module.database.database_name
+    POSTGRES_USER            = module.database.iam_users["migrate"]
+    DB_IAM_AUTH              = "true"
+    ATLAS_DB_GRANTS          = "api=${module.database.iam_users["api"]},dispatcher=${module.database.iam_users["dispatcher"]},extract=${module.database.iam_users["extract"]},index=${module.database.iam_users["index"]},sweep=${module.database.iam_users["sweep"]}"
+  }
+
   api_secret_env = {
     OPENAI_API_KEY       = module.secrets.secret_ids["openai_api_key"]
     INDEX_SERVER_KEY     = module.secrets.secret_ids["index_server_key"]
     ATLAS_API_KEY_PEPPER = module.secrets.secret_ids["api_key_pepper"]
   }
 
-  job_secret_env = {
-    OPENAI_API_KEY = module.secrets.secret_ids["openai_api_key"]
-  }
+  # Only the LLM extractor and the OpenAI embedder call OpenAI; nothing else receives the key.
+  extract_secret_env = var.extractor == "llm" ? { OPENAI_API_KEY = module.secrets.secret_ids["openai_api_key"] } : {}
+  index_secret_env   = var.embedder == "openai" ? { OPENAI_API_KEY = module.secrets.secret_ids["openai_api_key"] } : {}
 
   observability_roles = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"]
   database_roles      = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]
@@ -93,10 +128,11 @@ module "apis" {
 }
 
 module "network" {
-  source      = "../network"
-  project_id  = var.project_id
-  region      = var.region
-  subnet_cidr = var.subnet_cidr
+  source            = "../network"
+  project_id        = var.project_id
+  region            = var.region
+  subnet_cidr       = var.subnet_cidr
+  index_subnet_cidr = var.index_subnet_cidr
 
   depends_on = [module.apis]
 }
@@ -125,8 +161,8 @@ module "iam" {
     dispatcher = {
       account_id    = "atlas-dispatcher"
       display_name  = "Atlas dispatcher"
-      description   = "Turns Pub/Sub events into Cloud Run job executions."
-      project_roles = local.observability_roles
+      description   = "Turns Pub/Sub events into Cloud Run job executions and completes signed uploads."
+      project_roles = concat(local.database_roles, local.observability_roles)
     }
     extract = {
       account_id    = "atlas-extract-job"
@@ -140,6 +176,18 @@ module "iam" {
       description   = "Single writer of the Chroma index (Cloud Run job)."
       project_roles = concat(local.database_roles, local.observability_roles)
     }
+    sweep = {
+      account_id    = "atlas-sweep-job"
+      display_name  = "Atlas sweep job"
+      description   = "Re-drives stuck documents and relays the outbox (scheduled Cloud Run job)."
+      project_roles = concat(local.database_roles, local.observability_roles)
+    }
+    migrate = {
+      account_id    = "atlas-migrate-job"
+      display_name  = "Atlas migrate job"
+      description   = "Owns the database schema: runs migrations and grants the other users their privileges."
+      project_roles = concat(local.database_roles, local.observability_roles)
+    }
     pubsub_push = {
       account_id    = "atlas-pubsub-push"
       display_name  = "Atlas Pub/Sub push identity"
@@ -148,9 +196,10 @@ module "iam" {
     }
   }
 
+  # Starting an existing job needs only run.jobs.run / runWithOverrides (the job_runner custom role on each job),
+  # not actAs on the job's identity: https://cloud.google.com/run/docs/execute/jobs#required_roles
+  # ("Cloud Run Invoker" / "Cloud Run Jobs Executor With Overrides" on the job).
   act_as = {
-    dispatcher_extract = { target = "extract", actor = "dispatcher", role = "roles/iam.serviceAccountUser" }
-    dispatcher_index   = { target = "index", actor = "dispatcher", role = "roles/iam.serviceAccountUser" }
     # V4 signed upload URLs are signed through the IAM signBlob API as the API's own identity.
     api_sign_urls = { target = "api", actor = "api", role = "roles/iam.serviceAccountTokenCreator" }
   }
@@ -164,6 +213,7 @@ module "pubsub" {
   topic_prefix               = local.topic_prefix
   event_topics               = ["document-uploaded", "extraction-completed", "index-updated", "document-deleted"]
   dispatched_topics          = ["document-uploaded", "extraction-completed", "document-deleted"]
+  dead_letter_dispatch       = true
   push_endpoint              = module.dispatcher.uri
   push_service_account_email = module.iam.emails["pubsub_push"]
   max_delivery_attempts      = var.max_delivery_attempts
@@ -175,7 +225,16 @@ module "pubsub" {
     api_corrected     = { topic = "extraction-completed", member = module.iam.members["api"] } # human corrections
     extract_completed = { topic = "extraction-completed", member = module.iam.members["extract"] }
     index_updated     = { topic = "index-updated", member = module.iam.members["index"] }
+    # upload completion writes document.uploaded and relays it at once
+    dispatcher_uploaded = { topic = "document-uploaded", member = module.iam.members["dispatcher"] }
+    # the sweep relays whatever the outbox still holds, whichever component wrote it
+    sweep_uploaded  = { topic = "document-uploaded", member = module.iam.members["sweep"] }
+    sweep_completed = { topic = "extraction-completed", member = module.iam.members["sweep"] }
+    sweep_indexed   = { topic = "index-updated", member = module.iam.members["sweep"] }
+    sweep_deleted   = { topic = "document-deleted", member = module.iam.members["sweep"] }
   }
+
+  depends_on = [module.apis]
 }
 
 module "storage" {
@@ -192,7 +251,13 @@ module "storage" {
     api_rw     = { role = "roles/storage.objectUser", member = module.iam.members["api"] }
     extract_rw = { role = "roles/storage.objectUser", member = module.iam.members["extract"] }
     index_get  = { role = "roles/storage.objectViewer", member = module.iam.members["index"] }
+    # upload completion (dispatcher, or the sweep for a lost notification) reads the staged object, stores
+    # the bytes under their hash and deletes the staged object
+    dispatcher_rw = { role = "roles/storage.objectUser", member = module.iam.members["dispatcher"] }
+    sweep_rw      = { role = "roles/storage.objectUser", member = module.iam.members["sweep"] }
   }
+
+  depends_on = [module.apis]
 }
 
 module "secrets" {
@@ -201,13 +266,15 @@ module "secrets" {
   secrets    = local.secret_ids
   labels     = local.labels
 
-  accessors = {
-    api_openai     = { secret = "openai_api_key", member = module.iam.members["api"] }
-    api_index_key  = { secret = "index_server_key", member = module.iam.members["api"] }
-    api_pepper     = { secret = "api_key_pepper", member = module.iam.members["api"] }
-    extract_openai = { secret = "openai_api_key", member = module.iam.members["extract"] }
-    index_openai   = { secret = "openai_api_key", member = module.iam.members["index"] }
-  }
+  accessors = merge(
+    {
+      api_openai    = { secret = "openai_api_key", member = module.iam.members["api"] }
+      api_index_key = { secret = "index_server_key", member = module.iam.members["api"] }
+      api_pepper    = { secret = "api_key_pepper", member = module.iam.members["api"] }
+    },
+    var.extractor == "llm" ? { extract_openai = { secret = "openai_api_key", member = module.iam.members["extract"] } } : {},
+    var.embedder == "openai" ? { index_openai = { secret = "openai_api_key", member = module.iam.members["index"] } } : {},
+  )
 
   depends_on = [module.apis]
 }
@@ -225,9 +292,12 @@ module "database" {
   labels                      = local.labels
 
   iam_service_accounts = {
-    api     = module.iam.emails["api"]
-    extract = module.iam.emails["extract"]
-    index   = module.iam.emails["index"]
+    api        = module.iam.emails["api"]
+    dispatcher = module.iam.emails["dispatcher"]
+    extract    = module.iam.emails["extract"]
+    index      = module.iam.emails["index"]
+    sweep      = module.iam.emails["sweep"]
+    migrate    = module.iam.emails["migrate"]
   }
 }
 
@@ -238,7 +308,8 @@ module "filestore" {
   network_name                = module.network.network_name
   reserved_ip_range           = module.network.private_services_range_name
   private_services_connection = module.network.private_services_connection
-  client_cidr                 = module.network.subnet_cidr
+  reader_cidr                 = module.network.subnet_cidr
+  writer_cidr                 = module.network.index_subnet_cidr
   deletion_protection         = var.deletion_protection
   labels                      = local.labels
 }
@@ -289,15 +360,17 @@ module "dispatcher" {
   ingress               = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   min_instances         = 0
   max_instances         = 3
-  concurrency           = 10
-  cpu                   = "1"
-  memory                = "512Mi"
-  network_id            = module.network.network_id
-  subnet_id             = module.network.subnet_id
-  env                   = local.dispatcher_env
-  deletion_protection   = var.deletion_protection
-  labels                = local.labels
-  invokers              = { pubsub_push = module.iam.members["pubsub_push"] }
+  # Completing a signed upload holds the bytes (up to ATLAS_MAX_UPLOAD_BYTES, 50 MB) about three times over
+  # (download, format check, upload): 4 at once fit 2 GiB with the interpreter and client libraries.
+  concurrency         = 4
+  cpu                 = "1"
+  memory              = "2Gi"
+  network_id          = module.network.network_id
+  subnet_id           = module.network.subnet_id
+  env                 = local.dispatcher_env
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+  invokers            = { pubsub_push = module.iam.members["pubsub_push"] }
 }
 
 module "extract_job" {
@@ -316,7 +389,7 @@ module "extract_job" {
   network_id            = module.network.network_id
   subnet_id             = module.network.subnet_id
   env                   = local.extract_env
-  secret_env            = local.job_secret_env
+  secret_env            = local.extract_secret_env
   deletion_protection   = var.deletion_protection
   labels                = local.labels
 
@@ -332,7 +405,7 @@ module "index_job" {
   project_id            = var.project_id
   region                = var.region
   name                  = local.index_job_name
-  image                 = var.index_image
+  image                 = var.index_image # Dockerfile.jobs --target=index: root, to write the NFS share
   command               = ["python", "-m", "jobs.index"]
   service_account_email = module.iam.emails["index"]
   cpu                   = "2"
@@ -342,11 +415,12 @@ module "index_job" {
   parallelism           = 1
   task_count            = 1
   network_id            = module.network.network_id
-  subnet_id             = module.network.subnet_id
-  env                   = local.index_env
-  secret_env            = local.job_secret_env
-  deletion_protection   = var.deletion_protection
-  labels                = local.labels
+  # its own subnet: the only range the Filestore export lets write (and keep root unsquashed)
+  subnet_id           = module.network.index_subnet_id
+  env                 = local.index_env
+  secret_env          = local.index_secret_env
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
 
   nfs = {
     server     = module.filestore.server
@@ -362,14 +436,59 @@ module "index_job" {
   depends_on = [module.secrets]
 }
 
+module "sweep_job" {
+  source                = "../run_job"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.sweep_job_name
+  image                 = var.extract_image
+  command               = ["python", "-m", "jobs.sweep"]
+  service_account_email = module.iam.emails["sweep"]
+  cpu                   = "1"
+  memory                = "1Gi"
+  task_timeout          = "900s"
+  max_retries           = 1
+  parallelism           = 1
+  task_count            = 1
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.sweep_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+  runners               = {}
+}
+
+# Run once per release by the deploy pipeline (gcloud run jobs execute atlas-migrate --wait), never on a schedule.
+module "migrate_job" {
+  source                = "../run_job"
+  project_id            = var.project_id
+  region                = var.region
+  name                  = local.migrate_job_name
+  image                 = var.extract_image
+  command               = ["python", "-m", "jobs.migrate"]
+  service_account_email = module.iam.emails["migrate"]
+  cpu                   = "1"
+  memory                = "512Mi"
+  task_timeout          = "600s"
+  max_retries           = 0
+  parallelism           = 1
+  task_count            = 1
+  network_id            = module.network.network_id
+  subnet_id             = module.network.subnet_id
+  env                   = local.migrate_env
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+  runners               = {}
+}
+
 module "sweep" {
   source          = "../scheduler"
   enabled         = var.sweep_enabled
   project_id      = var.project_id
   region          = var.region
-  job_name        = module.index_job.name
+  job_name        = module.sweep_job.name
   job_runner_role = module.iam.job_runner_role
-  args            = var.sweep_args
+  args            = []
   schedule        = var.sweep_schedule
 }
 
@@ -377,7 +496,7 @@ module "observability" {
   source                   = "../observability"
   project_id               = var.project_id
   api_service_name         = module.api.name
-  job_names                = [module.extract_job.name, module.index_job.name]
+  job_names                = [module.extract_job.name, module.index_job.name, module.sweep_job.name]
   dead_letter_subscription = module.pubsub.dead_letter_subscription_name
   alert_emails             = var.alert_emails
   notification_channel_ids = var.notification_channel_ids
@@ -386,14 +505,18 @@ module "observability" {
 }
 
 module "edge" {
-  source                   = "../edge"
-  project_id               = var.project_id
-  region                   = var.region
-  cloud_run_service_name   = module.api.name
-  api_host                 = var.api_host
-  cloudflare_zone_id       = var.cloudflare_zone_id
-  cloudflare_ip_ranges     = var.cloudflare_ip_ranges
-  origin_auth_header_value = var.origin_auth_header_value
-  rate_limit_period        = var.rate_limit_period
-  rate_limit_requests      = var.rate_limit_requests
+  source                        = "../edge"
+  project_id                    = var.project_id
+  region                        = var.region
+  cloud_run_service_name        = module.api.name
+  api_host                      = var.api_host
+  cloudflare_zone_id            = var.cloudflare_zone_id
+  cloudflare_ip_ranges          = var.cloudflare_ip_ranges
+  origin_auth_header_value      = var.origin_auth_header_value
+  cloudflare_plan               = var.cloudflare_plan
+  rate_limit_period             = var.rate_limit_period
+  rate_limit_requests           = var.rate_limit_requests
+  rate_limit_mitigation_timeout = var.rate_limit_mitigation_timeout
+
+  depends_on = [module.apis]
 }

@@ -42,6 +42,12 @@ variable "subnet_cidr" {
   default     = "10.10.0.0/24"
 }
 
+variable "index_subnet_cidr" {
+  description = "Range of the index job's own subnet, the only one the Filestore export lets write."
+  type        = string
+  default     = "10.10.1.0/26"
+}
+
 variable "bucket_name" {
   description = "Document bucket name; null means <project_id>-atlas-documents."
   type        = string
@@ -93,9 +99,9 @@ variable "api_max_instances" {
 }
 
 variable "api_concurrency" {
-  description = "Concurrent requests per API instance."
+  description = "Concurrent requests per API instance; equal to gunicorn's --threads in Dockerfile.api, so no request waits inside an instance Cloud Run thinks has room."
   type        = number
-  default     = 20
+  default     = 8
 }
 
 variable "api_health_path" {
@@ -149,7 +155,7 @@ variable "index_task_timeout" {
 }
 
 variable "job_max_retries" {
-  description = "Task retries of both jobs."
+  description = "Task retries of the extract and index jobs (a task runs at most job_max_retries + 1 times)."
   type        = number
   default     = 3
 }
@@ -190,15 +196,9 @@ variable "notification_channel_ids" {
 }
 
 variable "sweep_enabled" {
-  description = "Create the Cloud Scheduler job that periodically runs the index job (reindex / outbox sweep)."
+  description = "Create the Cloud Scheduler job that runs the sweep job (lost uploads, stuck documents, outbox relay)."
   type        = bool
-  default     = false
-}
-
-variable "sweep_args" {
-  description = "Container args for the scheduled index job execution."
-  type        = list(string)
-  default     = []
+  default     = true
 }
 
 variable "sweep_schedule" {
@@ -230,14 +230,26 @@ variable "origin_auth_header_value" {
   sensitive   = true
 }
 
+variable "cloudflare_plan" {
+  description = "Plan of the Cloudflare zone (free, pro, business, enterprise): managed WAF rulesets need Pro; rate-limit periods and timeouts follow the plan."
+  type        = string
+  default     = "free"
+}
+
 variable "rate_limit_period" {
-  description = "Cloudflare rate-limit window in seconds (plan dependent)."
+  description = "Cloudflare rate-limit window in seconds (10 on Free; 60 needs Pro)."
   type        = number
-  default     = 60
+  default     = 10
 }
 
 variable "rate_limit_requests" {
   description = "Requests per window and client IP on the rate-limited paths."
   type        = number
-  default     = 120
+  default     = 20
+}
+
+variable "rate_limit_mitigation_timeout" {
+  description = "Seconds a client stays blocked (at most 10 on Free, 3600 on Pro)."
+  type        = number
+  default     = 10
 }
