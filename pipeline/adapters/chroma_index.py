@@ -552,6 +552,20 @@ class ChromaIndexReader:
             self._retired = keep
             return self._client
 
+    def org_ids(self) -> list[str]:
+        """Organisations with chunks in the served generation (from its lexical index; [] without one)."""
+        self._refresh()
+        lexical = self._lexical
+        return lexical.org_ids() if lexical is not None else []
+
+    def warm(self, org_ids: Sequence[str] | None = None) -> str | None:
+        """Open the published generation and load the vector segments of its organisations; returns its name."""
+        for org_id in self.org_ids() if org_ids is None else org_ids:
+            col = self.collection(org_id)
+            if col is not None:
+                col.count()  # loads the organisation's segments (HNSW into memory)
+        return self._name
+
     def collection(self, org_id: str) -> Any:
         """The organisation's Chroma collection in the served generation (None when it has no chunks there)."""
         name = collection_name(org_id)

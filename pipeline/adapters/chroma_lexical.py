@@ -137,6 +137,10 @@ class LexicalReader:
         self._postings_root = Path(path).parent / POSTINGS_DIR
         self._postings: dict[str, Postings | None] = {}
 
+    def org_ids(self) -> list[str]:
+        """Organisations with a table in this generation."""
+        return sorted(self._tables)
+
     def _org_postings(self, name: str) -> Postings | None:
         with self._lock:
             if name not in self._postings:

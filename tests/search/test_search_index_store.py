@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,48 @@ def test_reader_copies_are_private_and_removed(tmp_path):
     assert len(made) == 1 and (made[0] / Generations(tmp_path / "index").current() / "chroma.sqlite3").is_file()
     reader.close()
     assert list(copies.iterdir()) == []
+
+
+class _Services:
+    """The slice of Services the warmer uses."""
+
+    def __init__(self, retriever) -> None:
+        self.settings = None
+        self.extras = {"retriever": retriever}
+
+    def lazy(self, name, factory):
+        if name not in self.extras:
+            self.extras[name] = factory()
+        return self.extras[name]
+
+
+def _wait(predicate, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_search_is_warmed_at_start_and_after_each_generation_switch(tmp_path):
+    from fakes import FakeEmbedder
+    from pipeline.adapters.chroma_search import SearchWarmer
+    from pipeline.index.retrieve import Retriever, RetrieverConfig
+
+    first = _ingest(tmp_path)
+    reader = ChromaIndexReader(tmp_path, check_interval_s=0.0)
+    retriever = Retriever(reader, FakeEmbedder(), RetrieverConfig())
+    warmer = SearchWarmer(_Services(retriever), poll_s=0.05).start()
+    try:
+        assert warmer.ready.wait(60)
+        assert warmer.warmed == first == reader._name  # opened before any query asked for it
+        assert set(retriever._llama) == {"org-a"}  # the llama-index over the organisation's collection is built
+        batch = ChromaIndexWriter(tmp_path, grace_s=0).batch()
+        with batch as w:
+            w.delete_document("org-a", "doc-0")
+        assert _wait(lambda: warmer.warmed == batch.generation)
+        assert reader._name == batch.generation
+    finally:
+        warmer.stop()
+        reader.close()
