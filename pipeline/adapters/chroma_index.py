@@ -35,7 +35,7 @@ from weakref import finalize as weakref_finalize
 import numpy as np
 
 from pipeline.adapters.chroma_lexical import LEXICAL_DB, LexicalReader, LexicalWriter
-from pipeline.domain.errors import TransientError
+from pipeline.domain.errors import TransientError, WriterBusy
 from pipeline.ports import Chunk, Hit
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,23 @@ def _hits(res: dict[str, Any], org_id: str) -> list[Hit]:
     return hits
 
 
+def published_manifest(root: Path) -> dict[tuple[str, str], str]:
+    """(organisation, document) → version indexed in the published generation ({} before the first one).
+
+    A generation written before manifests existed counts its documents as chroma_lexical.ADOPTED."""
+    name = Generations(root).current()
+    if name is None:
+        return {}
+    path = Path(root) / name / LEXICAL_DB
+    if not path.exists():
+        return {}
+    reader = LexicalReader(path)
+    try:
+        return reader.indexed()
+    finally:
+        reader.close()
+
+
 class Generations:
     """The generation directories under one root and the CURRENT pointer."""
 
@@ -327,7 +344,10 @@ class ChromaIndexWriter:
     # --- lifecycle -----------------------------------------------------------------------------------
     def begin(self, *, fresh: bool = False) -> str:
         """Take the lock and prepare generation N+1 (a copy of N, or empty when fresh); returns its name."""
-        self._lock.acquire(self._lock_timeout_s)
+        try:
+            self._lock.acquire(self._lock_timeout_s)
+        except TransientError as exc:
+            raise WriterBusy(str(exc)) from exc
         try:
             current = self.gens.current()
             cur = int(current.split("-")[1]) if current else 0
@@ -424,6 +444,20 @@ class ChromaIndexWriter:
         if self._client is None:
             raise RuntimeError("writer used outside begin()/commit()")
         return self._client
+
+    # --- manifest ------------------------------------------------------------------------------------
+    def mark_indexed(self, org_id: str, document_id: str, version: str) -> None:
+        """Record the version (latest extraction id) a document was indexed from in this generation."""
+        self._require()
+        assert self._lexical is not None
+        self._lexical.mark_indexed(org_id, document_id, version)
+
+    def indexed(self) -> dict[tuple[str, str], str]:
+        """(organisation, document) → version: the published generation's manifest (outside a batch), or
+        the one being written (inside it)."""
+        if self._lexical is not None:
+            return self._lexical.indexed()
+        return published_manifest(self.gens.root)
 
     # --- VectorIndex ---------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
