@@ -17,6 +17,7 @@ from pipeline.settings import Settings, load_settings
 
 def create_app(services: Services | None = None, settings: Settings | None = None) -> Flask:
     """Build the API around the given services (tests) or the ones the settings describe."""
+    started_here = services is None
     if services is None:
         settings = settings or load_settings()
         settings.check_production()
@@ -58,6 +59,9 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
                webapp.bp):
         app.register_blueprint(bp)
     _register_optional(app, settings)
+    search = import_optional("pipeline.adapters.chroma_search") if started_here else None
+    if search is not None:  # a real start (tests inject services): load the index off the first query's path
+        search.warm_search(services)
 
     @app.get("/openapi.json")
     def _openapi() -> Response:

@@ -1,4 +1,8 @@
-"""Index job: the single writer applies index changes for the given documents under an exclusive lease."""
+"""Index job: the single writer applies index changes under an exclusive lease, draining all pending work.
+
+Events start one execution each; bursts coalesce: an execution whose documents are already indexed, or that
+finds the lease taken, exits 0 at once, and the lease holder re-reads the pending work (from the database)
+after every publish until none is left."""
 from __future__ import annotations
 
 import functools
@@ -29,27 +33,42 @@ def parse_targets(args: Sequence[str]) -> list[Any]:
 
 
 def index_writer(svc: Any) -> Any:
-    """The Chroma generation writer under the database's lease (advisory lock on Postgres, else a file lock)."""
-    from pipeline.adapters.chroma_search import build_writer
+    """The Chroma generation writer under the database's lease (advisory lock on Postgres, else a file lock).
+
+    It never waits for the lease: a busy lease means another writer, which picks this work up (WriterBusy)."""
+    from pipeline.adapters.chroma_index import ChromaIndexWriter
     from pipeline.adapters.cloudsql_lock import writer_lock
 
-    return build_writer(svc.settings, lock=writer_lock(svc.engine, svc.settings.chroma_path))
+    return ChromaIndexWriter(svc.settings.chroma_path, lock=writer_lock(svc.engine, svc.settings.chroma_path),
+                             lock_timeout_s=0)
 
 
-def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: Any = None) -> str | None:
-    """Apply the changes named by args as one new generation; returns its name."""
+def run_index(args: Sequence[str], *, svc: Any, writer: Any = None, embedder: Any = None) -> list[str]:
+    """Apply the changes named by args and every other pending index change; returns the generations published.
+
+    Exits early (no generation) when the published index already reflects args, or when another writer holds
+    the lease (it re-reads pending work after each publish, so it will do ours)."""
     from pipeline.adapters.chroma_search import build_embedder
+    from pipeline.adapters.sql_index_state import document_state
+    from pipeline.domain.errors import WriterBusy
     from pipeline.usecases.extract import load_parsed
-    from pipeline.usecases.index import index_documents
+    from pipeline.usecases.index import drain_index, is_done
 
     targets = parse_targets(args)
-    if not targets:
-        return None
-    return index_documents(
-        targets, uow_factory=svc.uow_factory,
-        load_parsed=functools.partial(load_parsed, blobs=svc.blobs, parse=svc.parse),
-        embedder=embedder or svc.lazy("embedder", lambda: build_embedder(svc.settings)),
-        index_writer=writer or index_writer(svc))
+    writer = writer or index_writer(svc)
+    state, indexed = document_state(svc.engine), writer.indexed()
+    if targets and all(is_done(t, state, indexed) for t in targets):
+        log.info("index already up to date for these documents", extra={"targets": len(targets)})
+        return []
+    try:
+        return drain_index(
+            targets, document_state=lambda: document_state(svc.engine), uow_factory=svc.uow_factory,
+            load_parsed=functools.partial(load_parsed, blobs=svc.blobs, parse=svc.parse),
+            embedder=lambda: embedder or svc.lazy("embedder", lambda: build_embedder(svc.settings)),
+            index_writer=writer)
+    except WriterBusy:
+        log.info("another index writer is active and will pick this work up")
+        return []
 
 
 def run_reindex(svc: Any) -> str | None:
@@ -98,10 +117,14 @@ def main(argv: Sequence[str] | None = None, *, settings: JobSettings | None = No
 
         svc = build(settings)
     try:
-        generation = run_reindex(svc) if rebuild else run_index(args, svc=svc)
+        if rebuild:
+            generation = run_reindex(svc)
+            generations = [generation] if generation else []
+        else:
+            generations = run_index(args, svc=svc)
     except TransientError:
         log.exception("index job will be retried", extra={"execution": settings.execution})
         return 1
-    log.info("index job done", extra={"generation": generation, "execution": settings.execution,
+    log.info("index job done", extra={"generations": generations, "execution": settings.execution,
                                       "targets": len(args)})
     return 0

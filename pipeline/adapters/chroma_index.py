@@ -7,6 +7,14 @@ Layout under the root directory:
                      lexical.sqlite3: the per-organisation BM25 (FTS5) tables kept in step by the writer
     CURRENT          the name of the published generation (replaced atomically)
     writer.lock      flock-ed by the single writer (the lock object is injectable)
+
+Durability: Chroma keeps the vectors applied since its last HNSW save only in its log (chroma.sqlite3), and a fresh
+process replays that tail on open, writing as it goes. The writer therefore saves every HNSW segment before it
+publishes (`flush_generation`) and refuses to publish a generation whose segments lag its log.
+
+Readers never write to a generation: Chroma writes chroma.sqlite3 even to open a collection, so each reader process
+opens a private copy of that one file (in a temporary directory, per generation) whose HNSW segment folders are
+symlinks to the shared, read-only ones; the lexical index and postings are read in place (SQLite immutable, mmap).
 """
 from __future__ import annotations
 
@@ -16,15 +24,18 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol, Sequence
+from weakref import finalize as weakref_finalize
 
 import numpy as np
 
 from pipeline.adapters.chroma_lexical import LEXICAL_DB, LexicalReader, LexicalWriter
-from pipeline.domain.errors import TransientError
+from pipeline.domain.errors import TransientError, WriterBusy
 from pipeline.ports import Chunk, Hit
 
 log = logging.getLogger(__name__)
@@ -35,6 +46,9 @@ PUBLISHED = "PUBLISHED"
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _META_KEYS = ("org_id", "document_id", "page", "start", "end", "section", "filename")
 _MAX_BATCH = 5000
+_CHROMA_DB = "chroma.sqlite3"
+_SEGMENT_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+WRITE_SYNC_THRESHOLD = 1000  # Chroma's default: HNSW saved every 1000 applied records while writing
 
 
 class WriterLock(Protocol):
@@ -106,6 +120,88 @@ def _collection(client: Any, name: str, *, create: bool) -> Any:
         raise
 
 
+def unflushed_segments(path: Path) -> list[str]:
+    """Segments of the Chroma directory whose saved state lags its log (empty when every record is saved)."""
+    db = Path(path) / _CHROMA_DB
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT s.id, s.scope, COALESCE(m.seq_id, 0), "
+            "(SELECT MAX(q.seq_id) FROM embeddings_queue q WHERE q.topic LIKE '%/' || s.collection) "
+            "FROM segments s LEFT JOIN max_seq_id m ON m.segment_id = s.id").fetchall()
+    finally:
+        conn.close()
+    return [f"{scope}:{sid} at {saved} < {logged}" for sid, scope, saved, logged in rows
+            if logged is not None and saved < logged]
+
+
+def flush_generation(path: Path) -> None:
+    """Save every collection's HNSW segment up to the end of Chroma's log; RuntimeError if any still lags.
+
+    Chroma saves a segment only once sync_threshold records were applied since its last save, and applies the
+    log tail when a segment is loaded. So: set the threshold to 1, reopen (the load applies the tail and saves),
+    then put the writing threshold back for the next generation.
+    """
+    client = _client(path)
+    try:
+        for col in client.list_collections():
+            col.modify(configuration={"hnsw": {"sync_threshold": 1}})
+    finally:
+        client.close()
+    client = _client(path)
+    try:
+        for col in client.list_collections():
+            col.count()  # loading the segments applies the log tail, saving it at threshold 1
+            col.modify(configuration={"hnsw": {"sync_threshold": WRITE_SYNC_THRESHOLD}})
+    finally:
+        client.close()
+    lagging = unflushed_segments(path)
+    if lagging:
+        raise RuntimeError(f"Chroma segments not saved up to the log end: {lagging[:3]}")
+
+
+class LocalCopies:
+    """Private, writable copies of generations' chroma.sqlite3 for one reader; removed when released."""
+
+    def __init__(self, base: Path | None = None) -> None:
+        self._base = base
+        self._cleanup: Any = None
+        self.root = Path()
+
+    def _root(self) -> Path:
+        if self._cleanup is None or not self._cleanup.alive:
+            self.root = Path(tempfile.mkdtemp(prefix="atlas-index-", dir=self._base))
+            # Removed with the reader, or at exit: copies never outlive the process that made them.
+            self._cleanup = weakref_finalize(self, shutil.rmtree, self.root, True)
+        return self.root
+
+    def open(self, generation_dir: Path) -> Path:
+        """A directory Chroma can open in place of generation_dir (copied once per generation name)."""
+        target = self._root() / generation_dir.name
+        if target.exists():
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=".copy-", dir=self.root))
+        for entry in generation_dir.iterdir():
+            if entry.name.startswith(_CHROMA_DB):  # the database and any -wal/-journal left beside it
+                shutil.copyfile(entry, tmp / entry.name)
+            elif entry.is_dir() and _SEGMENT_DIR.match(entry.name):
+                os.symlink(entry.resolve(), tmp / entry.name, target_is_directory=True)
+        os.rename(tmp, target)
+        return target
+
+    def release(self, name: str) -> None:
+        """Remove the copy of one generation."""
+        if self._cleanup is not None and self._cleanup.alive:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove every copy."""
+        if self._cleanup is not None:
+            self._cleanup()
+
+
 def _where(org_id: str, document_ids: Sequence[str] | None) -> dict[str, Any] | None:
     """The filter inside the organisation's own collection: none, or its documents."""
     if not org_id:
@@ -142,6 +238,23 @@ def _hits(res: dict[str, Any], org_id: str) -> list[Hit]:
             raise RuntimeError("index returned a chunk of another organisation")
         hits.append(Hit(chunk=chunk, score=1.0 - float(dist)))
     return hits
+
+
+def published_manifest(root: Path) -> dict[tuple[str, str], str]:
+    """(organisation, document) → version indexed in the published generation ({} before the first one).
+
+    A generation written before manifests existed counts its documents as chroma_lexical.ADOPTED."""
+    name = Generations(root).current()
+    if name is None:
+        return {}
+    path = Path(root) / name / LEXICAL_DB
+    if not path.exists():
+        return {}
+    reader = LexicalReader(path)
+    try:
+        return reader.indexed()
+    finally:
+        reader.close()
 
 
 class Generations:
@@ -231,7 +344,10 @@ class ChromaIndexWriter:
     # --- lifecycle -----------------------------------------------------------------------------------
     def begin(self, *, fresh: bool = False) -> str:
         """Take the lock and prepare generation N+1 (a copy of N, or empty when fresh); returns its name."""
-        self._lock.acquire(self._lock_timeout_s)
+        try:
+            self._lock.acquire(self._lock_timeout_s)
+        except TransientError as exc:
+            raise WriterBusy(str(exc)) from exc
         try:
             current = self.gens.current()
             cur = int(current.split("-")[1]) if current else 0
@@ -268,6 +384,7 @@ class ChromaIndexWriter:
                 self._lexical.close(commit=True)
                 self._lexical = None
             self._close()
+            flush_generation(self.gens.root / name)
             self.gens.publish(name)
             removed = self.gens.prune(keep=self._keep, grace_s=self._grace_s)
             log.info("index generation published", extra={"generation": name, "pruned": removed})
@@ -327,6 +444,20 @@ class ChromaIndexWriter:
         if self._client is None:
             raise RuntimeError("writer used outside begin()/commit()")
         return self._client
+
+    # --- manifest ------------------------------------------------------------------------------------
+    def mark_indexed(self, org_id: str, document_id: str, version: str) -> None:
+        """Record the version (latest extraction id) a document was indexed from in this generation."""
+        self._require()
+        assert self._lexical is not None
+        self._lexical.mark_indexed(org_id, document_id, version)
+
+    def indexed(self) -> dict[tuple[str, str], str]:
+        """(organisation, document) → version: the published generation's manifest (outside a batch), or
+        the one being written (inside it)."""
+        if self._lexical is not None:
+            return self._lexical.indexed()
+        return published_manifest(self.gens.root)
 
     # --- VectorIndex ---------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
@@ -388,8 +519,10 @@ class _Batch:
 class ChromaIndexReader:
     """Query side: opens the published generation only, switches when CURRENT changes."""
 
-    def __init__(self, root: Path, *, check_interval_s: float = 0.0, retire_after_s: float = 30.0) -> None:
+    def __init__(self, root: Path, *, check_interval_s: float = 0.0, retire_after_s: float = 30.0,
+                 copies_dir: Path | None = None) -> None:
         self.gens = Generations(Path(root))
+        self._copies = LocalCopies(copies_dir)
         self._check_interval_s = check_interval_s
         self._retire_after_s = retire_after_s
         self._lock = threading.Lock()
@@ -399,7 +532,7 @@ class ChromaIndexReader:
         self._client: Any = None
         self._collections: dict[str, Any] = {}
         self._lexical: LexicalReader | None = None
-        self._retired: list[tuple[float, Any]] = []
+        self._retired: list[tuple[float, Any, str | None]] = []  # (when, client or lexical, local copy)
 
     @property
     def generation(self) -> str | None:
@@ -428,7 +561,7 @@ class ChromaIndexReader:
                 self._stamp = stamp
                 return None
             if name != self._name:
-                client = _client(self.gens.root / name)
+                client = _client(self._copies.open(self.gens.root / name))
                 lex_path = self.gens.root / name / LEXICAL_DB
                 lexical = LexicalReader(lex_path) if lex_path.exists() else None
                 if lexical is None:
@@ -436,20 +569,36 @@ class ChromaIndexReader:
                                 extra={"generation": name})
                 if self._client is not None:
                     # In-flight queries may still use the old client: close it only after a while.
-                    self._retired.append((now, self._client))
+                    self._retired.append((now, self._client, self._name))
                     if self._lexical is not None:
-                        self._retired.append((now, self._lexical))
+                        self._retired.append((now, self._lexical, None))
                 self._client, self._lexical, self._name, self._collections = client, lexical, name, {}
                 log.info("index reader switched generation", extra={"generation": name})
             self._stamp = stamp
             keep = []
-            for when, old in self._retired:
+            for when, old, copy in self._retired:
                 if now - when >= self._retire_after_s:
                     old.close()
+                    if copy is not None:
+                        self._copies.release(copy)
                 else:
-                    keep.append((when, old))
+                    keep.append((when, old, copy))
             self._retired = keep
             return self._client
+
+    def org_ids(self) -> list[str]:
+        """Organisations with chunks in the served generation (from its lexical index; [] without one)."""
+        self._refresh()
+        lexical = self._lexical
+        return lexical.org_ids() if lexical is not None else []
+
+    def warm(self, org_ids: Sequence[str] | None = None) -> str | None:
+        """Open the published generation and load the vector segments of its organisations; returns its name."""
+        for org_id in self.org_ids() if org_ids is None else org_ids:
+            col = self.collection(org_id)
+            if col is not None:
+                col.count()  # loads the organisation's segments (HNSW into memory)
+        return self._name
 
     def collection(self, org_id: str) -> Any:
         """The organisation's Chroma collection in the served generation (None when it has no chunks there)."""
@@ -516,7 +665,7 @@ class ChromaIndexReader:
     def close(self) -> None:
         """Release every open generation."""
         with self._lock:
-            for _, old in self._retired:
+            for _, old, _copy in self._retired:
                 old.close()
             self._retired = []
             if self._client is not None:
@@ -526,3 +675,4 @@ class ChromaIndexReader:
             self._client = self._name = self._lexical = None
             self._collections = {}
             self._stamp = None
+            self._copies.close()

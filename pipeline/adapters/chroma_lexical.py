@@ -21,6 +21,7 @@ from pipeline.index.chunk import embedding_text
 from pipeline.index.postings import Postings, write_postings
 from pipeline.index.retrieve import tokens
 from pipeline.ports import Chunk, Hit
+from pipeline.usecases.index import ADOPTED
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ CREATE TABLE IF NOT EXISTS chunk (
 CREATE INDEX IF NOT EXISTS chunk_doc ON chunk (org_id, document_id);
 CREATE TABLE IF NOT EXISTS org_table (org_id TEXT PRIMARY KEY, name TEXT NOT NULL);
 """
+# What each indexed document was indexed from (its latest extraction id): the writer's manifest.
+_INDEXED = "CREATE TABLE indexed (org_id TEXT NOT NULL, document_id TEXT NOT NULL, version TEXT NOT NULL, " \
+           "PRIMARY KEY (org_id, document_id))"
 # Our tokens() keep "2,500.00" whole; FTS5 must not split them again.
 _TOKENIZE = "unicode61 tokenchars '.,'"
 
@@ -59,6 +63,9 @@ class LexicalWriter:
         self._conn = sqlite3.connect(str(path), isolation_level=None)
         self._conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._conn.execute("BEGIN")
+        if not self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'indexed'").fetchone():
+            self._conn.execute(_INDEXED)
+            self._conn.execute("INSERT INTO indexed SELECT DISTINCT org_id, document_id, ? FROM chunk", (ADOPTED,))
         self._tables = dict(self._conn.execute("SELECT org_id, name FROM org_table").fetchall())
         self._touched: set[str] = set()
 
@@ -102,9 +109,18 @@ class LexicalWriter:
                                (cur.lastrowid, " ".join(tokens(embedding_text(c)))))
 
     def delete_document(self, org_id: str, document_id: str) -> None:
-        """Remove every chunk of one document of one organisation."""
+        """Remove every chunk of one document of one organisation (and its manifest entry)."""
         self._remove(self._conn.execute("SELECT rowid, org_id FROM chunk WHERE org_id = ? AND document_id = ?",
                                         (org_id, document_id)).fetchall())
+        self._conn.execute("DELETE FROM indexed WHERE org_id = ? AND document_id = ?", (org_id, document_id))
+
+    def mark_indexed(self, org_id: str, document_id: str, version: str) -> None:
+        """Record which version of the document the generation holds."""
+        self._conn.execute("INSERT OR REPLACE INTO indexed VALUES (?, ?, ?)", (org_id, document_id, version))
+
+    def indexed(self) -> dict[tuple[str, str], str]:
+        """(organisation, document) → version, of every document in the generation being written."""
+        return {(o, d): v for o, d, v in self._conn.execute("SELECT org_id, document_id, version FROM indexed")}
 
     def close(self, *, commit: bool = True) -> None:
         """Commit (or roll back) and close."""
@@ -136,6 +152,20 @@ class LexicalReader:
         self._tables = dict(self._conn.execute("SELECT org_id, name FROM org_table").fetchall())
         self._postings_root = Path(path).parent / POSTINGS_DIR
         self._postings: dict[str, Postings | None] = {}
+
+    def org_ids(self) -> list[str]:
+        """Organisations with a table in this generation."""
+        return sorted(self._tables)
+
+    def indexed(self) -> dict[tuple[str, str], str]:
+        """(organisation, document) → version indexed; ADOPTED for each document of a generation written
+        before manifests existed."""
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'indexed'").fetchone():
+                rows = self._conn.execute("SELECT org_id, document_id, version FROM indexed").fetchall()
+            else:
+                rows = self._conn.execute("SELECT DISTINCT org_id, document_id, ? FROM chunk", (ADOPTED,)).fetchall()
+        return {(o, d): v for o, d, v in rows}
 
     def _org_postings(self, name: str) -> Postings | None:
         with self._lock:

@@ -54,3 +54,9 @@ class PermanentError(AtlasError):
     """A failure a retry cannot fix; the work ends failed."""
 
     code = "permanent"
+
+
+class WriterBusy(TransientError):
+    """Another index writer holds the lease; it picks up work committed before it releases."""
+
+    code = "index_writer_busy"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Iterable, Protocol, Sequence
+from typing import Any, Callable, ContextManager, Iterable, Mapping, Protocol, Sequence
 
-from pipeline.domain.errors import NotFound
+from pipeline.domain.errors import NotFound, TransientError
 from pipeline.domain.events import DOCUMENT_DELETED, EXTRACTION_COMPLETED, Event
 from pipeline.domain.model import Document, DocumentStatus, Extraction
 from pipeline.index.chunk import chunk_document, embedding_text
@@ -18,6 +18,7 @@ CHUNK_CHARS = 600  # MiniLM was trained on 128-token inputs; ~600 characters fit
 CHUNK_OVERLAP = 100
 EMBED_BATCH = 128  # chunks per encode call: sorted by length inside it, so its 32-text model batches pad little
 _CONTEXT_FIELDS = ("tenant", "landlord", "premises_address")
+ADOPTED = "*"  # manifest version of documents indexed before versions were recorded (kept as current)
 
 
 class IndexWriter(VectorIndex, Protocol):
@@ -63,6 +64,11 @@ def document_context(doc: Document, extraction: Extraction | None) -> str:
     return " | ".join(parts)
 
 
+def version_of(extraction: Extraction | None) -> str:
+    """What a document is indexed from: its latest extraction (its context fields), "" when it has none."""
+    return extraction.id if extraction is not None else ""
+
+
 def _write_document(doc: Document, parsed: ParsedDocument, extraction: Extraction | None, *,
                     embedder: Embedder, writer: VectorIndex) -> int:
     chunks = chunk_document(parsed, org_id=doc.org_id, document_id=doc.id, max_chars=CHUNK_CHARS,
@@ -73,6 +79,9 @@ def _write_document(doc: Document, parsed: ParsedDocument, extraction: Extractio
     for i in range(0, len(chunks), EMBED_BATCH):
         part = chunks[i:i + EMBED_BATCH]
         writer.upsert(part, embedder.embed([embedding_text(c) for c in part]))
+    mark = getattr(writer, "mark_indexed", None)  # writers without a manifest (test doubles) skip it
+    if mark is not None:
+        mark(doc.org_id, doc.id, version_of(extraction))
     return len(chunks)
 
 
@@ -107,6 +116,58 @@ def index_documents(items: Sequence[Event | IndexTarget], *, uow_factory: Callab
     generation = getattr(batch, "generation", None)
     log.info("index batch published", extra={"generation": generation, "chunks": written, "deleted": removed})
     return generation
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """A document as the database has it: its status and the version it should be indexed from."""
+
+    status: str
+    version: str
+
+
+Key = tuple[str, str]  # (organisation, document)
+
+
+def pending_targets(state: Mapping[Key, DocumentState], indexed: Mapping[Key, str]) -> list[IndexTarget]:
+    """Work the database asks for and the index lacks: ready documents not indexed at their current
+    version (adopted ones count as current), indexed documents the database no longer has."""
+    todo = [IndexTarget(org, doc) for (org, doc), s in sorted(state.items())
+            if s.status == DocumentStatus.READY.value and indexed.get((org, doc)) not in (s.version, ADOPTED)]
+    todo += [IndexTarget(org, doc, delete=True) for org, doc in sorted(indexed) if (org, doc) not in state]
+    return todo
+
+
+def is_done(target: IndexTarget, state: Mapping[Key, DocumentState], indexed: Mapping[Key, str]) -> bool:
+    """Whether the index already reflects the target (an asked-for re-index of an adopted document is not)."""
+    key = (target.org_id, target.document_id)
+    if target.delete or key not in state:
+        return key not in indexed
+    return indexed.get(key) == state[key].version
+
+
+def drain_index(own: Sequence[IndexTarget], *, document_state: Callable[[], Mapping[Key, DocumentState]],
+                uow_factory: Callable[[], Any], load_parsed: Callable[[Document], ParsedDocument],
+                embedder: Callable[[], Embedder], index_writer: Any, max_rounds: int = 10) -> list[str]:
+    """Apply own targets and every other pending change, one generation per round, until nothing is left.
+
+    Raises WriterBusy when another writer holds the lease: it re-reads the pending work after each publish, so
+    the caller can stop. A round starts only after the previous publish released the lease, so work committed
+    while this writer held it is seen by the next round (or by whoever holds the lease then).
+    """
+    own = targets(own)
+    published: list[str] = []
+    for _ in range(max_rounds):
+        state, indexed = document_state(), index_writer.indexed()
+        todo = targets([*pending_targets(state, indexed), *(t for t in own if not is_done(t, state, indexed))])
+        if not todo:
+            return published
+        log.info("index work pending", extra={"targets": len(todo), "own": len(own)})
+        generation = index_documents(todo, uow_factory=uow_factory, load_parsed=load_parsed, embedder=embedder(),
+                                     index_writer=index_writer)
+        if generation:
+            published.append(generation)
+    raise TransientError(f"index work still pending after {max_rounds} generations")
 
 
 def reindex_all(documents: Iterable[Document], *, uow_factory: Callable[[], Any],
