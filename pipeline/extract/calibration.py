@@ -122,7 +122,8 @@ def shipped_map() -> CalibrationMap:
     return CalibrationMap.load(SHIPPED_PATH)
 
 
-def pav(x: Sequence[float], y: Sequence[float], w: Sequence[float] | None = None) -> list[tuple[float, float, float, float]]:
+def pav(x: Sequence[float], y: Sequence[float], w: Sequence[float] | None = None
+        ) -> list[tuple[float, float, float, float]]:
     """Pool-adjacent-violators: increasing least-squares fit of y on x as blocks (x_min, x_max, value, weight)."""
     ties: dict[float, list[float]] = defaultdict(lambda: [0.0, 0.0])  # equal x are one point, averaged first
     for i, xi in enumerate(x):
