@@ -453,6 +453,8 @@ def calibrate(truths: tuple[Path, ...], roots: tuple[Path, ...], out: Path | Non
         (report_dir / "oof-report.json").write_text(json.dumps(result["oof"].report, indent=1), encoding="utf-8")
         (report_dir / "oof-report.md").write_text((Path(tmp) / "oof" / "report.md").read_text(encoding="utf-8"),
                                                   encoding="utf-8")
+    target = out or SHIPPED_PATH
+    result["map"].save(target)  # before printing: a closed pipe (| head) must not lose the fit
     prov = result["map"].provenance
     click.echo(f"{'set':<44}{'docs':>5}{'values':>7}{'raw ece':>9}{'oof ece':>9}{'macro F1':>10}")
     for s in prov["training_sets"]:
@@ -464,8 +466,6 @@ def calibrate(truths: tuple[Path, ...], roots: tuple[Path, ...], out: Path | Non
                f"{_fmt(o['uncalibrated_raw_score_ece']):>9}{_fmt(o['ece']):>9}{_fmt(o['macro_f1']):>10}")
     click.echo(f"prior weight chosen on all documents: {result['map'].params.prior_weight:g}")
     _report_reliability(result["oof"].report, report_dir / "oof-reliability.png", "out-of-fold, all sets")
-    target = out or SHIPPED_PATH
-    result["map"].save(target)
     click.echo(f"calibration map written to {target}")
 
 
