@@ -12,7 +12,7 @@ from pipeline.extract.calibration import CalibrationMap, Curve, FitParams, Item
 from pipeline.extract.evaluation import apply_map, cross_validate
 from pipeline.extract.rules import RuleExtractor
 
-from .conftest import NARRATIVE, make_doc
+from .conftest import NARRATIVE, SHARED, make_doc
 
 
 def _items(field: str, n_right: int, n_wrong: int, score: float, doc: str = "d") -> list[Item]:
@@ -81,3 +81,33 @@ def test_extractor_confidence_is_the_shipped_map_and_review_uses_the_threshold()
     for name in found:
         expected = FieldStatus.FOUND if low[name].confidence >= middle else FieldStatus.NEEDS_REVIEW
         assert split[name].status == expected
+
+
+def test_labelled_sets_keep_the_last_label_and_need_unique_basenames(tmp_path: Path):
+    from pipeline.extract.evaluation import LabelledSet, load_docs
+
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "L1.txt").write_text("lease")
+    first, second, clash = tmp_path / "t1.jsonl", tmp_path / "t2.jsonl", tmp_path / "t3.jsonl"
+    first.write_text('{"file": "a/L1.txt", "kind": "lease", "fields": {"tenant": "Old"}}\n')
+    second.write_text('\n{"file": "a/L1.txt", "kind": "lease", "fields": {"tenant": "New"}}\n')
+    clash.write_text('{"file": "b/L1.txt", "kind": "lease", "fields": {}}\n')
+    (doc,) = load_docs([LabelledSet("one", first, tmp_path), LabelledSet("two", second, tmp_path)])
+    assert doc.record["fields"] == {"tenant": "New"} and doc.set_name == "two"
+    assert doc.record["file"] == str((tmp_path / "a" / "L1.txt").resolve())
+    with pytest.raises(ValueError, match="unique"):
+        load_docs([LabelledSet("one", first, tmp_path), LabelledSet("three", clash, tmp_path)])
+
+
+def test_missing_training_sets_of_a_map_are_reported():
+    from pipeline.extract.evaluation import resolve_training_sets
+
+    cmap = CalibrationMap(pooled=Curve((0.5,), (0.8,)), provenance={"training_sets": [
+        {"name": "gone", "truth": "no/such/truth.jsonl", "docs_root": "no/such"}]})
+    with pytest.raises(FileNotFoundError, match="atlas calibrate"):
+        resolve_training_sets(cmap)
+    if not SHARED.exists():
+        pytest.skip(f"shared labelled sets not available at {SHARED}")
+    assert [s.name for s in resolve_training_sets(calibration.shipped_map())] == [
+        s["name"] for s in calibration.shipped_map().provenance["training_sets"]]
