@@ -1,4 +1,4 @@
-"""`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, ask, reindex."""
+"""`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, calibrate, ask, reindex."""
 from __future__ import annotations
 
 import functools
@@ -219,20 +219,12 @@ def _print_table(result: dict[str, Any]) -> None:
 def extract(file: Path, as_json: bool) -> None:
     """Parse and extract one lease FILE directly (no server, no database)."""
     settings = _settings()
-    from pipeline.bootstrap import build_extractor, quiet_third_parties
-    from pipeline.parse import ParseLimits, parse_document
+    from pipeline.bootstrap import quiet_third_parties
+    from pipeline.extract.evaluation import extract_file
 
     quiet_third_parties(settings)
-    limits = ParseLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages,
-                         max_page_pixels=settings.max_page_pixels, timeout_s=settings.parse_timeout_s,
-                         max_text_chars=settings.max_text_chars, ocr_workers=settings.ocr_workers)
     try:
-        from pipeline.parse.formats import check_upload
-
-        data = file.read_bytes()
-        check_upload(data, file.name, limits=limits)
-        parsed = parse_document(data, limits=limits)
-        result = build_extractor(settings).extract(parsed).to_dict()
+        result = extract_file(file, settings)
     except AtlasError as exc:
         click.echo(json.dumps({"error": {"code": exc.code, "message": exc.message}}), err=True)
         sys.exit(2)
@@ -368,29 +360,153 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
-@main.command("eval")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--scorer", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Path to eval/score.py (default: ../shared/eval/score.py from the repo).")
-@click.option("--json-out", type=click.Path(path_type=Path), default=None, help="Write the JSON report here.")
-@click.option("--md-out", type=click.Path(path_type=Path), default=None, help="Write the Markdown report here.")
-def eval_cmd(directory: Path, scorer: Path | None, json_out: Path | None, md_out: Path | None) -> None:
-    """Score the extractor over DIRECTORY (holding truth.jsonl) with the shared scorer."""
-    repo = Path(__file__).resolve().parent.parent
-    scorer = scorer or (repo.parent / "shared" / "eval" / "score.py")
+def _scorer_path(scorer: Path | None) -> Path:
+    """The shared scorer: the given path or ../shared/eval/score.py beside the repository."""
+    scorer = scorer or (Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "score.py")
     if not scorer.exists():
         raise click.ClickException(f"scorer not found at {scorer}; pass --scorer")
-    truth = directory / "truth.jsonl"
-    if not truth.exists():
-        raise click.ClickException(f"{truth} not found")
-    atlas = Path(sys.executable).with_name("atlas")
-    cmd = [sys.executable, str(scorer), "--truth", str(truth), "--docs-root", str(directory),
-           "--cmd", f"{atlas} extract {{file}} --json"]
-    if json_out:
-        cmd += ["--json", str(json_out)]
-    if md_out:
-        cmd += ["--md", str(md_out)]
-    sys.exit(subprocess.call(cmd))
+    return scorer
+
+
+def _labelled_sets(truths: tuple[Path, ...], roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+    """--truth/--docs-root pairs (each root defaults to its truth file's folder) as LabelledSets."""
+    from pipeline.extract.evaluation import LabelledSet, repo_relative
+
+    if roots and len(roots) != len(truths):
+        raise click.UsageError("give one --docs-root per --truth, or none (each truth file's folder)")
+    return [LabelledSet(repo_relative(t), t, roots[i] if roots else t.parent) for i, t in enumerate(truths)]
+
+
+def _report_reliability(report: dict[str, Any], png: Path, title: str) -> None:
+    """Print the per-bin and per-field reliability of a scorer report and draw its reliability diagram."""
+    from pipeline.extract.calibration import per_field_reliability
+    from pipeline.extract.evaluation import items_by_doc
+    from pipeline.extract.reliability_plot import draw_reliability
+
+    items = [it for its in items_by_doc(report).values() for it in its]
+    fields = per_field_reliability(items)
+    ece = report["summary"]["ece"]
+    click.echo(f"\n== Reliability ({title}) ==  ECE {'n/a' if ece is None else f'{ece:.3f}'} over {len(items)} values")
+    click.echo(f"{'bin':<12}{'count':>6}{'mean conf':>11}{'accuracy':>10}{'gap':>8}")
+    for b in report["reliability"]:
+        if b["count"]:
+            click.echo(f"[{b['bin_lower']:.1f}, {b['bin_upper']:.1f}) {b['count']:>6}{b['mean_confidence']:>11.3f}"
+                       f"{b['accuracy']:>10.3f}{b['gap']:>+8.3f}")
+    click.echo(f"\n{'field':<24}{'values':>7}{'mean conf':>11}{'accuracy':>10}{'gap':>8}{'ece':>8}")
+    for name, f in fields.items():
+        click.echo(f"{name:<24}{f['values']:>7}{f['mean_confidence']:>11.3f}{f['accuracy']:>10.3f}"
+                   f"{f['gap']:>+8.3f}{f['ece']:>8.3f}")
+    click.echo(f"reliability diagram: {draw_reliability(report['reliability'], fields, png, title, ece)}")
+
+
+@main.command("eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--truth", "truths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Truth file(s) whose paths are relative to DIRECTORY (repeatable; default DIRECTORY/truth.jsonl).")
+@click.option("--cv", is_flag=True,
+              help="Leave-one-document-out: each document's confidences come from a map re-fitted on the shipped "
+                   "map's training sets without that document (extractions run once, in-process).")
+@click.option("--scorer", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Path to eval/score.py (default: ../shared/eval/score.py from the repo).")
+@click.option("--json-out", type=click.Path(path_type=Path), default=None,
+              help="Write the JSON report here (default eval-reports/<DIRECTORY name>[-cv].json).")
+@click.option("--md-out", type=click.Path(path_type=Path), default=None, help="Write the Markdown report here.")
+def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path | None, json_out: Path | None,
+             md_out: Path | None) -> None:
+    """Score the extractor over DIRECTORY with the shared scorer; print per-field reliability and write a
+    reliability diagram (PNG) beside the JSON report."""
+    from pipeline.extract import evaluation
+    from pipeline.extract.calibration import PRIOR_WEIGHT_GRID, shipped_map
+
+    scorer = _scorer_path(scorer)
+    truths = truths or (directory / "truth.jsonl",)
+    for t in truths:
+        if not t.exists():
+            raise click.ClickException(f"{t} not found")
+    sets = [evaluation.LabelledSet(directory.name, t, directory) for t in truths]
+    json_out = json_out or Path("eval-reports") / f"{directory.resolve().name}{'-cv' if cv else ''}.json"
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    settings = _settings()
+    with evaluation.temp_workdir() as tmp:
+        if cv:
+            if settings.extractor != "rules":
+                raise click.ClickException("--cv re-fits the rules extractor's calibration; set ATLAS_EXTRACTOR=rules")
+            cmap = shipped_map()
+            try:
+                pool = evaluation.resolve_training_sets(cmap)
+            except FileNotFoundError as exc:
+                raise click.ClickException(str(exc)) from exc
+            run = evaluation.cross_validated_eval(
+                sets, pool, settings, scorer, Path(tmp), base=cmap.params,
+                grid=cmap.provenance.get("prior_weight_grid", PRIOR_WEIGHT_GRID), json_out=json_out, md_out=md_out,
+                progress=lambda m: click.echo(m, err=True))
+            click.echo(run.text, nl=False)
+            report = run.report
+        else:
+            truth = Path(tmp) / "truth.jsonl"
+            truth.write_text("".join(json.dumps(d.record, ensure_ascii=False) + "\n"
+                                     for d in evaluation.load_docs(sets)), encoding="utf-8")
+            atlas = Path(sys.executable).with_name("atlas")
+            cmd = [sys.executable, str(scorer), "--truth", str(truth), "--docs-root", tmp,
+                   "--cmd", f"{atlas} extract {{file}} --json", "--json", str(json_out)]
+            if md_out:
+                cmd += ["--md", str(md_out)]
+            code = subprocess.call(cmd)
+            if code != 0:
+                sys.exit(code)
+            report = json.loads(json_out.read_text(encoding="utf-8"))
+    _report_reliability(report, json_out.with_suffix(".reliability.png"),
+                        f"{directory.resolve().name}{' (leave-one-document-out)' if cv else ''}")
+
+
+@main.command()
+@click.option("--truth", "truths", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A truth.jsonl to fit on (repeat for several sets, e.g. realdev and leasepool).")
+@click.option("--docs-root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder the matching --truth's paths are relative to (one per --truth, or none: its folder).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the map (default: the shipped pipeline/extract/calibration.json).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("eval-reports/calibration"), show_default=True, help="Out-of-fold scorer report (JSON, Markdown) and reliability diagram.")
+@click.option("--scorer", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Path to eval/score.py (default: ../shared/eval/score.py from the repo).")
+def calibrate(truths: tuple[Path, ...], roots: tuple[Path, ...], out: Path | None, report_dir: Path,
+              scorer: Path | None) -> None:
+    """Fit the confidence calibration on labelled sets; print leave-one-document-out ECE/F1; write the map."""
+    from pipeline.extract import evaluation
+    from pipeline.extract.calibration import SHIPPED_PATH
+
+    scorer = _scorer_path(scorer)
+    settings = _settings()
+    sets = _labelled_sets(truths, roots)
+    with evaluation.temp_workdir() as tmp:
+        result = evaluation.fit_and_report(sets, settings, scorer, Path(tmp),
+                                           progress=lambda m: click.echo(m, err=True),
+                                           command="atlas calibrate " + " ".join(sys.argv[2:]))
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "oof-report.json").write_text(json.dumps(result["oof"].report, indent=1), encoding="utf-8")
+        (report_dir / "oof-report.md").write_text((Path(tmp) / "oof" / "report.md").read_text(encoding="utf-8"),
+                                                  encoding="utf-8")
+    target = out or SHIPPED_PATH
+    result["map"].save(target)  # before printing: a closed pipe (| head) must not lose the fit
+    prov = result["map"].provenance
+    click.echo(f"{'set':<44}{'docs':>5}{'values':>7}{'raw ece':>9}{'oof ece':>9}{'macro F1':>10}")
+    for s in prov["training_sets"]:
+        o = prov["out_of_fold"]["per_set"][s["name"]]
+        click.echo(f"{s['name']:<44}{o['docs']:>5}{o['values']:>7}{_fmt(o['uncalibrated_raw_score_ece']):>9}"
+                   f"{_fmt(o['ece']):>9}{_fmt(o['macro_f1']):>10}")
+    o = prov["out_of_fold"]
+    click.echo(f"{'all (leave-one-document-out)':<44}{o['docs']:>5}{o['values']:>7}"
+               f"{_fmt(o['uncalibrated_raw_score_ece']):>9}{_fmt(o['ece']):>9}{_fmt(o['macro_f1']):>10}")
+    click.echo(f"prior weight chosen on all documents: {result['map'].params.prior_weight:g}")
+    _report_reliability(result["oof"].report, report_dir / "oof-reliability.png", "out-of-fold, all sets")
+    click.echo(f"calibration map written to {target}")
+
+
+def _fmt(value: float | None) -> str:
+    """A metric to 3 decimals, or n/a."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _register_optional_commands() -> None:

@@ -1,23 +1,34 @@
-"""Confidence per field: the extractor's method score adjusted per field, then the review threshold."""
+"""Confidence per field: the extractor's raw score through the fitted calibration map, then the review threshold."""
 from __future__ import annotations
 
-from pipeline.domain.model import FieldStatus, FieldValue
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 
-# How often each field's rules were right on the development sets when they fired (reliability by field);
-# multiplied with the method score so a confident pattern on a shaky field still goes to review.
-FIELD_RELIABILITY: dict[str, float] = {
-    "landlord": 1.0, "tenant": 1.0, "premises_address": 0.9, "suite": 0.85, "leased_area_sqft": 0.95,
-    "commencement_date": 1.0, "expiration_date": 1.0, "term_months": 1.0, "base_rent_monthly": 0.97,
-    "currency": 1.0, "security_deposit": 0.97, "renewal_option": 0.9, "renewal_terms": 0.85,
-    "governing_law": 1.0, "expense_recovery_type": 0.95, "free_rent_months": 0.95, "asset_type": 0.95,
-    "escalation": 0.8,
-}
+from pipeline.domain.model import FieldStatus, FieldValue
+from pipeline.extract.calibration import shipped_map
+
 NOT_FOUND_CONFIDENCE = 0.05
+
+# True while `atlas calibrate` / `atlas eval --cv` collect raw scores to fit on (per thread / task)
+_RAW_SCORES: ContextVar[bool] = ContextVar("atlas_raw_scores", default=False)
+
+
+@contextmanager
+def raw_scores() -> Iterator[None]:
+    """Within this block calibrate() returns the raw score (clipped to [0, 1]) instead of the fitted probability."""
+    token = _RAW_SCORES.set(True)
+    try:
+        yield
+    finally:
+        _RAW_SCORES.reset(token)
 
 
 def calibrate(name: str, score: float) -> float:
-    """Calibrated probability that a found value is right."""
-    return max(0.0, min(0.99, (0.40 + 0.7 * score) * FIELD_RELIABILITY.get(name, 0.8)))
+    """Calibrated probability that a found value of field `name` with this raw score is right."""
+    if _RAW_SCORES.get():
+        return min(1.0, max(0.0, float(score)))
+    return shipped_map().predict(name, float(score))
 
 
 def apply_threshold(fv: FieldValue, threshold: float) -> FieldValue:
