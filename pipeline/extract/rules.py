@@ -9,6 +9,7 @@ from pipeline.domain.model import (FIELD_NAMES, ExtractionResult, FieldStatus, F
                                    Warning_)
 from pipeline.extract import amendments, confidence, dates, flags, parties, premises, rent, terms
 from pipeline.extract.doctext import DocText, Hit
+from pipeline.extract.normalise import day_first_by_context
 from pipeline.extract.verify import grounded_citations
 from pipeline.parse.classify import classify_document
 from pipeline.parse.model import ParsedDocument
@@ -45,7 +46,7 @@ class RuleExtractor:
             result.warnings.append(Warning_("not_a_lease", f"Not a lease ({verdict.reason}); no terms extracted."))
             return result
 
-        day_first = bool(re.search(r"£|€|\bPS\d|England|Wales|Ireland|Australia|Israel", dt.text[:50000]))
+        day_first = day_first_by_context(dt.text)
         hits: dict[str, Hit | None] = {}
         hits["landlord"] = parties.extract_party(dt, "landlord")
         hits["tenant"] = parties.extract_party(dt, "tenant")

@@ -118,7 +118,7 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
         sentence = dt.text[s:e]
         if conditional is None and _CONDITIONAL_OPTION.search(sentence):
             conditional = Hit(False, m.start(), min(e, m.start() + 160), 0.6)
-        if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
+        if re.search(r"right\s+of\s+first|purchase|expansion", sentence, re.I) or _CONDITIONAL_OPTION.search(sentence):
             continue
         if neg and (neg.start() <= m.start() <= neg.end() or s <= neg.start() < e):
             break  # the same sentence denies or deletes the option ('Renewal Option: Tenant shall have no option')
@@ -132,9 +132,8 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
     return conditional, None
 
 
-_CONDITIONAL_OPTION = re.compile(r"(?:if|only\s+if|provided\s+that)\s+there\s+is\s+a\s+provision\s+for\s+(?:this|it|such)|"
-                                 r"(?:if|to\s+the\s+extent)\s+(?:so\s+)?(?:provided|specified)\s+(?:for\s+)?in\s+"
-                                 r"(?:appendix|schedule|exhibit|annex)", re.I)
+_CONDITIONAL_OPTION = re.compile(r"(?:if|to\s+the\s+extent)\s+(?:so\s+)?(?:provided|specified)\s+(?:for\s+)?in\s+"
+                                 r"(?:an?\s+|the\s+)?(?:appendix|schedule|exhibit|annex|rider)", re.I)
 
 
 def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
@@ -147,7 +146,7 @@ def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
         text = f"automatic {n}-{per.group(2).lower()} renewals at {basis}" if n else f"automatic renewals at {basis}"
         return Hit(text, m.start(), min(e, m.start() + 190), 0.65)
     count = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(?:consecutive\s+|additional\s+|successive\s+|renewal\s+|extension\s+)?"
-                      rf"(?:(?:{COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-]?(?:year|month)\s+)?"  # 'two (2) consecutive five (5) year terms'
+                      rf"(?:(?:{COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-]?(?:year|month)\s+)?"  # 'N (n) successive M (m) year periods'
                       r"(?:options?|option\(s\)|terms?|periods?)", sentence, re.I)
     length = re.search(rf"(?:for|of)\s+(?:an?\s+)?(?:additional\s+)?(?:period\s+of\s+)?({COUNT_RE})\s*(?:\(\d+\)\s*)?(years?|months?)",
                        sentence, re.I) or re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-](years?|months?)", sentence, re.I)
@@ -231,8 +230,9 @@ _EXPENSE = [
     ("modified_gross", r"modified\s+gross"),
     ("base_year", r"base\s+year|base\s+operating\s+(?:cost|expense)|expense\s+stop|increases?\s+(?:in\s+\w+\s+)?over\s+(?:the\s+)?base"),
     ("nnn", r"triple[\s-]+net|\bNNN\b|absolutely\s+net|net[\s,]+net[\s,]+net|carefree\s+net|fully\s+net|bondable"),
-    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease\b|inclusive\s+of\s+all\s+charges\s+for\s+(?:real\s+estate\s+)?taxes|"
-              r"base\s+rent\s+includes\s+all\s+operating\s+expenses"),
+    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease\b|"
+              r"\brent\b[^.;]{0,80}?\b(?:is\s+)?(?:inclusive\s+of|includes?)\s+(?:all\s+)?(?:\w+\s+){0,3}?"
+              r"(?:operating\s+expenses|(?:real\s+estate\s+|property\s+)?taxes|utilities|common\s+area)"),
     ("net", r"\bnet\s+lease|\bdouble\s+net|\bNN\b"),
     ("nnn", r"service\s+charge"),
 ]
@@ -263,29 +263,8 @@ _ASSET = [
 ]
 
 
-_MIXED_AREAS = re.compile(
-    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)\s+and\s+"
-    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)", re.I)
-_USE_KIND = (("industrial", r"manufactur|production|warehouse|industrial|assembly|distribution"),
-             ("office", r"office"), ("retail", r"retail|sales\s+floor"), ("medical", r"medical|clinic|laborator"))
-
-
-def _asset_by_area_split(dt: DocText) -> Hit | None:
-    """'20,000 square feet of office space and 65,000 square feet of manufacturing space': the larger use wins."""
-    m = _MIXED_AREAS.search(dt.text)
-    if m is None:
-        return None
-    parts = [(float(m.group(1).replace(",", "")), m.group(2)), (float(m.group(3).replace(",", "")), m.group(4))]
-    size, use = max(parts)
-    kind = next((k for k, pat in _USE_KIND if re.search(pat, use, re.I)), None)
-    return Hit(kind, m.start(), m.end(), 0.75) if kind else None
-
-
 def extract_asset_type(dt: DocText) -> Hit | None:
-    """Asset type from a split of areas by use, else the building description or permitted use (earliest wins)."""
-    split = _asset_by_area_split(dt)
-    if split is not None:
-        return split
+    """Asset type from the building description or permitted use (earliest wins)."""
     best: Hit | None = None
     for kind, pat in _ASSET:
         m = re.search(pat, dt.text, re.I)
