@@ -14,7 +14,7 @@ _COMPONENT = (r"(?!(?:Suite|Unit|Floor|Attention|Attn|Room|Apartment|Building|Co
               r"Inc|Ltd|LP|L\.P|Limited|Corporation)\b)(?![A-Z]{1,2}\d)[A-Z][A-Za-z.'-]+"
               r"(?:(?<!\.)\s+(?!Suite|Unit)(?![A-Z]{1,2}\d)[A-Z][A-Za-z.'-]+){0,2}")
 ADDRESS_RE = re.compile(
-    rf"\b\d{{1,6}}[A-Z]?(?:[-/]\d{{1,6}})?\s+(?:[A-Z0-9][A-Za-z0-9.'-]*\s+){{0,4}}?{_STREET_TYPES}\b\.?"
+    rf"\b\d{{1,6}}[A-Z]?(?:[-/]\d{{1,6}})?\s+(?:[A-Z0-9][A-Za-z0-9.'-]*\s+){{0,4}}{_STREET_TYPES}\b\.?"
     rf"(?:\s*,\s*(?:{_COMPONENT})){{0,3}}(?:\s*,?\s*{_POSTCODE}\b)?"
 )
 _ADDRESSEE = re.compile(r"\b(?:To|From)\s*:\s", re.I)  # the addressee block of a letter or form

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
 from pipeline.extract.premises import SQM_TO_SQFT
 from pipeline.extract.normalise import (COUNT_RE, MONEY_RE, add_months, end_of_term, find_dates, find_money,
@@ -127,15 +128,23 @@ def _second_column(amt: float, amt2: float, start: date | None, end: date | None
 
 
 def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
-    """Rent amounts stated in prose with their basis: (amount, basis, start, end)."""
+    """Rent amounts stated in prose with their basis: (amount, basis, start, end), those in rent clauses first.
+
+    Inside a clause headed or labelled as rent the amount needs no 'rent' word next to it ('installments of
+    $4,250.00 each month' under a RENT heading).
+    """
     out = []
+    rent_clauses = clauses.clauses(dt, "rent")
     for amount, _cur, s, e in find_money(dt.text):
         before = dt.text[max(0, s - 160):s]
         after = dt.text[e:e + 90]
         near_before = before[-110:]
-        if not re.search(r"\brent(?:al)?\b|lease\s+payments?|rental", near_before, re.I):
+        clause = clauses.within(s, rent_clauses)
+        if clause is None and not re.search(r"\brent(?:al)?\b|lease\s+payments?|rental", near_before, re.I):
             continue
         clause_before = re.split(r"[.;]\s", near_before)[-1]
+        if clause is not None and clause.kind == "label":
+            clause_before = clause.title + ": " + dt.text[clause.start:s]  # a summary line: its label is the context
         if _NOT_RENT.search(clause_before[-70:]) or _NOT_RENT.search(after[:25]):
             continue
         if re.search(r"example|were\s+paid|if\s+rent\s+of", before[-120:], re.I):
@@ -143,7 +152,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
         if "=" in _line(dt, s, e):
             continue  # a cell of a computation row ('$7,269,481 x 0.09825 = ...'), not a statement of the rent
         after_clause = re.split(r"[.;]\s", after)[0]
-        basis = _basis(after_clause[:60]) or _basis(clause_before[-100:])
+        basis = _basis(after_clause[:60]) or _basis(clause_before)
         if basis is None:
             continue
         if basis == "psf" and not _BASIS_PSF.search(after_clause[:60]):
@@ -151,6 +160,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
         if basis in ("monthly", "annual") and _PER_SQM.search(re.split(r"[.;]\s", dt.text[e:e + 200])[0]):
             basis = "psm_" + basis  # a rate per square metre, multiplied by the area below
         out.append((amount, basis, s, e))
+    out.sort(key=lambda st: (clauses.within(st[2], rent_clauses) is None, st[2]))
     return out
 
 

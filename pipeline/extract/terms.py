@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
 from pipeline.extract.normalise import COUNT_RE, find_money, parse_count, parse_percent
 from pipeline.extract.places import CA_PROVINCES, US_STATES
@@ -51,7 +52,7 @@ def extract_currency(dt: DocText, base: Hit | None) -> Hit | None:
 
 def extract_deposit(dt: DocText) -> Hit | None:
     """Security deposit amount; 0 when expressly none; None (with a note) for a letter of credit with no figure."""
-    for m in re.finditer(r"security\s+deposit|deposit\s+with\s+(?:landlord|lessor)|as\s+(?:a\s+)?security\s+(?:deposit\s+)?for",
+    for m in re.finditer(r"security\s+deposit|deposit\s+with\s+(?:sub)?(?:landlord|lessor)|as\s+(?:a\s+)?security\s+(?:deposit\s+)?for",
                          dt.text, re.I):
         after = dt.text[m.end():m.end() + 160]
         before = dt.text[max(0, m.start() - 160):m.start()]
@@ -76,6 +77,20 @@ def extract_deposit(dt: DocText) -> Hit | None:
     m = re.search(r"no\s+security\s+deposit|security\s+deposit\s+(?:shall\s+not\s+be|is\s+not)\s+required", dt.text, re.I)
     if m:
         return Hit(0, m.start(), m.end(), 0.85)
+    return _deposit_in_clause(dt)
+
+
+def _deposit_in_clause(dt: DocText) -> Hit | None:
+    """The first amount of a clause headed or labelled as the deposit ('9. DEPOSIT ... the sum of $1,750.00')."""
+    for c in clauses.clauses(dt, "deposit"):
+        body = dt.text[c.start:min(c.end, c.start + 500)]
+        if c.kind == "label" and re.match(r"\s*(?:n/?a|none|nil|not\s+applicable)\b", body, re.I):
+            return Hit(0, c.start, c.start + len(body.split()[0]), 0.75)
+        for amount, _code, s, e in find_money(body):
+            if re.search(r"letter\s+of\s+credit|per\s+(?:day|month)|late|interest", body[max(0, s - 80):s], re.I):
+                break
+            return Hit(amount, c.start + s, c.start + e, 0.75, extra=[(c.start, c.start + min(len(c.title), 60))]
+                       if c.kind == "section" else [])
     return None
 
 
