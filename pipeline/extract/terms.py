@@ -245,12 +245,48 @@ _EXPENSE = [
     ("modified_gross", r"modified\s+gross"),
     ("base_year", r"base\s+year|base\s+operating\s+(?:cost|expense)|expense\s+stop|increases?\s+(?:in\s+\w+\s+)?over\s+(?:the\s+)?base"),
     ("nnn", r"triple[\s-]+net|\bNNN\b|absolutely\s+net|net[\s,]+net[\s,]+net|carefree\s+net|fully\s+net|bondable"),
-    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease\b|"
-              r"\brent\b[^.;]{0,80}?\b(?:is\s+)?(?:inclusive\s+of|includes?)\s+(?:all\s+)?(?:\w+\s+){0,3}?"
-              r"(?:operating\s+expenses|(?:real\s+estate\s+|property\s+)?taxes|utilities|common\s+area)"),
+    ("gross", r"full[\s-]+service\s+gross|\bgross\s+(?:lease|sublease)\b|(?:lease|rent)\s+shall\s+be\s+(?:on\s+a\s+)?gross\b|"
+              r"\bgross\s+(?:in\s+nature|basis)|"
+              r"\brent\b(?:[^.;]|\.(?=\d)){0,80}?\b(?:is\s+)?(?:also\s+)?(?:inclusive\s+of|includes?)\s+(?:all\s+)?(?:\w+\s+){0,3}?"
+              r"(?:operating\s+expenses|(?:real\s+estate\s+|property\s+)?taxes|utilities|common\s+area|services)|"
+              r"operating\s+expenses[^.;]{0,60}?(?:(?:the\s+)?responsibility\s+of|paid\s+by|borne\s+by)\s+(?:the\s+)?"
+              r"(?:sub)?(?:landlord|lessor)"),
     ("net", r"\bnet\s+lease|\bdouble\s+net|\bNN\b"),
-    ("nnn", r"service\s+charge"),
+    ("nnn", r"(?:tenant|lessee)\s+(?:shall|covenants?\s+(?:with\s+the\s+landlord\s+)?to)\s+pay[^.;]{0,80}?service\s+charge"),
 ]
+_PAYER = r"(?:sub)?(?:tenant|lessee)s?'?s?"
+# The three cost families a net lease passes to the tenant.
+_FAMILIES = {
+    "taxes": r"(?:real\s+(?:estate|property)\s+)?taxes|impositions",
+    "insurance": r"insurance\s+premiums?|(?:landlord|lessor)'?s\s+(?:\w+\s+)?insurance",
+    "operating": r"operating\s+(?:expenses|costs)|common\s+area|maintenance\s+(?:expenses|costs)|repairs?\b",
+}
+_BEARS = re.compile(rf"\b{_PAYER}\s+(?:shall|will|agrees\s+to|covenants?\s+(?:with\s+the\s+\w+\s+)?to)\s+(?:also\s+)?(?:pay|reimburse|bear|be\s+responsible\s+for|"
+                    r"maintain)", re.I)
+
+
+# taxes on the tenant's own property or on the rent payments are paid under gross leases too
+_OWN_TAXES = re.compile(r"personal\s+property|sales|\buses?\s+tax|income|franchise|(?:trade\s+)?fixtures|"
+                        r"levied\s+(?:on|against)\s+(?:all\s+)?rent", re.I)
+
+
+def _expense_by_burden(dt: DocText) -> Hit | None:
+    """nnn when the tenant bears taxes, insurance and operating costs; net when it bears some of them."""
+    borne: dict[str, tuple[int, int]] = {}
+    for m in _BEARS.finditer(dt.text):
+        s, e = dt.sentence_bounds(m.start(), 400)
+        sentence = dt.text[m.start():e]
+        for family, pat in _FAMILIES.items():
+            f = next((f for f in re.finditer(pat, sentence, re.I)
+                      if not _OWN_TAXES.search(sentence[max(0, f.start() - 40):f.end() + 40])), None)
+            if f and family not in borne:
+                borne[family] = (m.start(), m.start() + f.end())
+    if not borne:
+        return None
+    first = min(borne.values())
+    spans = sorted(borne.values())
+    kind = "nnn" if len(borne) == 3 else "net"
+    return Hit(kind, first[0], first[1], 0.6, extra=spans[1:])
 
 
 def extract_expense_type(dt: DocText) -> Hit | None:
@@ -262,7 +298,7 @@ def extract_expense_type(dt: DocText) -> Hit | None:
             score = 0.85 if rank < 5 else 0.55
             found.append(Hit(kind, m.start(), m.end(), score - 0.01 * rank))
     if not found:
-        return None
+        return _expense_by_burden(dt)
     return found[0]
 
 

@@ -65,3 +65,22 @@ def test_values_found_through_their_clause(extract):
     s = extract(SUMMARY)
     assert s.fields["security_deposit"].value == 0
     assert s.fields["base_rent_monthly"].value == 9400.0
+
+
+def _lease(body: str) -> str:
+    return ('LEASE AGREEMENT\nThis lease is made between Heron Yard LLC ("Landlord") and Teal Supply Inc. ("Tenant"). '
+            "Landlord hereby leases the premises to Tenant. " + body)
+
+
+def test_expense_type_from_who_bears_which_costs(extract):
+    nnn = _lease("Tenant shall pay its proportionate share of all real estate taxes. Tenant shall reimburse Landlord "
+                 "for Landlord's insurance premiums. Tenant shall pay its share of operating expenses.")
+    net = _lease("Tenant shall pay all real estate taxes on the property. Landlord insures the building.")
+    gross = _lease("This Lease shall be gross in nature. Tenant shall pay any sales taxes levied on rent.")
+    own = _lease("Tenant shall pay all personal property taxes on its trade fixtures.")
+    assert extract(nnn).fields["expense_recovery_type"].value == "nnn"
+    assert extract(net).fields["expense_recovery_type"].value == "net"
+    assert extract(gross).fields["expense_recovery_type"].value == "gross"
+    assert extract(own).fields["expense_recovery_type"].value is None
+    cites = extract(nnn).fields["expense_recovery_type"].citations
+    assert len(cites) == 3  # each cost family the tenant bears is cited
