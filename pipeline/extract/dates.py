@@ -58,7 +58,7 @@ def extract_commencement(dt: DocText, day_first: bool = False) -> Hit | None:
     return _pick(_date_hits(dt, _COMMENCE_CUE, _COMMENCE_AFTER, day_first)) or _commencement_by_definition(dt, day_first)
 
 
-_COMMENCES_ON_TERM = re.compile(r"\bterm\b[^.;]{0,120}?\b(?:commence|begin)s?\s+on\s+(?:and\s+(?:include|including)\s+)?"
+_COMMENCES_ON_TERM = re.compile(r"\bterm\b[^.;]{0,120}?\b(?:commence|begin)s?\s+(?:on|with)\s+(?:\w+\s+includ\w*\s+)?"
                                 r"the\s+((?:[A-Z][a-z]+\s+){0,3}Date)\b")
 
 
@@ -104,13 +104,15 @@ def extract_expiration(dt: DocText, commencement: Hit | None, term: Hit | None, 
             else:
                 end = end_of_term(start, n)
             return Hit(end.isoformat(), m.start(), m.end(), 0.75, extra=[(commencement.start, commencement.end)])
-    # 'a term of N years commencing on and including <date>' states the end implicitly.
-    m = re.search(rf"({COUNT_RE})\s+years?\s+(?:commencing|beginning|starting)\s+on\s+and\s+including", dt.text, re.I)
-    if m and term is not None:
-        years = parse_count(m.group(1))
-        if years and int(years) == years:
-            end = date.fromordinal(add_months(start, int(years) * 12).toordinal() - 1)
-            return Hit(end.isoformat(), m.start(), m.end(), 0.6)
+    # 'a term of N years/months commencing on <the commencement date>': the end is computed from both inputs
+    if term is not None:
+        sentence_start, sentence_end = dt.sentence_bounds(term.start, 400)
+        if sentence_start <= commencement.start < sentence_end and re.search(
+                r"(?:commenc|begin|start)\w*", dt.text[term.end:commencement.start], re.I):
+            months = term.value
+            if isinstance(months, int) and 0 < months <= 1200:
+                end = end_of_term(start, months)
+                return Hit(end.isoformat(), term.start, term.end, 0.6, extra=[(commencement.start, commencement.end)])
     return None
 
 
@@ -159,16 +161,14 @@ _LAST_MONTH_RE = re.compile(
     r"(?:full\s+)?(?:calendar\s+)?month\s+(?:following|after)\s+the\s+(?:term\s+|rent\s+)?commencement\s+date|"
     r"last\s+day\s+of\s+the\s+(\w+)\s*(?:\((\d{1,3})(?:st|nd|rd|th)\)\s*)?(?:full\s+)?(?:calendar\s+)?month\s+"
     r"(?:following|after)\s+the\s+(?:term\s+|rent\s+)?commencement\s+date", re.I)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "sixth": 6, "twelfth": 12, "eighteenth": 18, "twenty-fourth": 24,
-             "thirty-sixth": 36, "forty-eighth": 48, "sixtieth": 60, "eighty-fourth": 84, "one hundred twentieth": 120}
 
 
 def _term_from_last_month(dt: DocText) -> Hit | None:
-    """'ending on the last day of the twelfth (12th) month following the Commencement Date' -> 12 months."""
+    """'ending on the last day of the sixtieth (60th) month after the Commencement Date' -> 60 months."""
     for m in _LAST_MONTH_RE.finditer(dt.text):
         word = (m.group(1) or m.group(3) or "").lower()
         digits = m.group(2) or m.group(4)
-        n = int(digits) if digits else _ORDINALS.get(word) or (int(word[:-2]) if re.fullmatch(r"\d+(?:st|nd|rd|th)", word) else None)
+        n = int(digits) if digits else (int(word[:-2]) if re.fullmatch(r"\d+(?:st|nd|rd|th)", word) else words_to_number(word))
         if n and 0 < n <= 1500:
             return Hit(n, m.start(), m.end(), 0.65)
     return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pipeline.extract.doctext import DocText
 from pipeline.extract.normalise import parse_percent
 
-LL = r"(?:Landlord|Lessor|Leaser|Owner)"
+LL = r"(?:Landlord|Lessor|Owner)"
 TT = r"(?:Tenant|Lessee|Resident)"
 
 
@@ -44,15 +44,14 @@ RULES: list[FlagRule] = [
     FlagRule("sublease_restriction",
              rf"(?:sublet|sublease|underlet)\w*[^.]{{0,250}}?(?:sole\s+(?:and\s+absolute\s+)?discretion|under\s+any\s+circumstances|"
              rf"withhold\s+for\s+any\s+reason|absolute\s+discretion|recapture)"
-             rf"|shall\s+not\s+(?:sublet|underlet)[^.]{{0,120}}?(?:under\s+any\s+circumstances|otherwise\s+than|at\s+a\s+rent\s+less)"
-             rf"|not\s+to\s+underlet\s+the\s+whole[^.]{{0,80}}otherwise\s+than"
-             rf"|terminate\s+this\s+lease\s+as\s+to\s+the\s+[^.]{{0,80}}intends\s+to\s+sublet",
+             rf"|(?:shall\s+not|not\s+to)\s+(?:sublet|underlet)[^.]{{0,120}}?(?:under\s+any\s+circumstances|otherwise\s+than|"
+             rf"at\s+a\s+rent\s+less)",
              "medium", "Subletting is barred or subject to the landlord's sole discretion or recapture."),
     FlagRule("landlord_termination_right",
              rf"{LL}\s+(?:may|shall\s+have\s+the\s+right\s+to|has\s+the\s+right\s+to|reserves\s+the\s+right\s+to|"
              rf"shall\s+be\s+entitled\s+to)\s+(?:at\s+any\s+time\s+)?(?:terminate|cancel)\s+this\s+lease[^.]{{0,200}}"
              rf"|{LL}\s+shall\s+have\s+the\s+right\s+to\s+terminate\s+this\s+lease[^.]{{0,200}}"
-             rf"|{LL}'?s\s+election\s+to\s+terminate\s+this\s+lease[^.]{{0,100}}"
+             rf"|{LL}'?s?\s+(?:right|option|election)\s+to\s+terminate\s+this\s+lease[^.]{{0,100}}"
              rf"|{LL}\s+(?:may|shall\s+have\s+the\s+right\s+to)[^.]{{0,30}}relocate\s+{TT}[^.]{{0,150}}"
              rf"|relocate\s+{TT}[^.]{{0,100}}(?:other|comparable|substitute)\s+(?:space|premises)",
              "high", "The landlord may end the lease or relocate the tenant without tenant default.",
@@ -62,11 +61,10 @@ RULES: list[FlagRule] = [
              rf"{TT}\s+shall\s+have\s+the\s+(?:one-time\s+)?(?:right|option)\s+to\s+terminate\s+this\s+lease[^.]{{0,200}}"
              rf"|either\s+party\s+may\s+terminate\s+this\s+lease\s+at\s+any\s+time[^.]{{0,120}}"
              rf"|early\s+termination\s+fee[^.]{{0,150}}"
-             rf"|(?:shorten|bring\s+it\s+to\s+an\s+earlier\s+end)[^.]{{0,150}}"
+             rf"|shorten\s+the\s+term[^.]{{0,150}}"
              rf"|before\s+a\s+break\s+date[^.]{{0,150}}|break\s+(?:clause|option|right)[^.]{{0,120}}"
-             rf"|(?:right|option)\s+to\s+terminate\s+this\s+(?:ground\s+)?lease\s+by\s+giving[^.]{{0,150}}"
-             rf"|will\s+have\s+the\s+right\s+to\s+terminate\s+this\s+(?:ground\s+)?lease[^.]{{0,150}}"
-             rf"|term\s+of\s+this\s+lease\s+shall\s+automatically\s+terminate[^.]{{0,100}}",
+             rf"|{TT}\s+(?:may|will\s+have\s+the\s+right\s+to|shall\s+be\s+entitled\s+to)\s+terminate\s+this\s+\w*\s*lease"
+             rf"[^.]{{0,150}}",
              "medium", "A party may end the lease early outside default, casualty or condemnation.",
              unless=r"neither\s+party|casualty|damage|destr|condemn|taking|eminent\s+domain|default|not\s+delivered|"
                     r"substantial\s+completion"),
@@ -105,10 +103,11 @@ RULES: list[FlagRule] = [
              rf"|increased\s+rate\s+of\s+\d+%\s+of\s+the\s+then[^.]{{0,60}}",
              "medium", "Key terms are left to interpretation or the landlord's judgement."),
     FlagRule("tenant_insurance_burden",
-             rf"reimburse\s+{LL}\s+for\s+(?:one\s+hundred\s+percent\s+)?\(?100%\)?\s+of\s+the\s+premiums[^.]{{0,150}}"
-             rf"|responsible\s+for\s+any\s+loss\s+to\s+the\s+building\s+not\s+covered\s+by\s+{LL}'s\s+insurance[^.]{{0,80}}"
-             rf"|(?:keep|insure)\s+the\s+(?:premises|building|property)\s+insured[^.]{{0,80}}full\s+reinstatement\s+cost"
-             rf"|insurance\s+in\s+an\s+amount\s+equal\s+to\s+(?:at\s+least\s+)?100%\s+of\s+the\s+full\s+replacement\s+(?:value|cost)[^.]{{0,60}}",
+             rf"(?:reimburse|pay)\s+{LL}\s+(?:for\s+)?(?:the\s+)?(?:full|entire|all|one\s+hundred\s+percent|\(?100\s*%\)?)"
+             rf"[^.]{{0,40}}?premiums?\b[^.]{{0,150}}"
+             rf"|responsible\s+for\s+any\s+loss\s+to\s+the\s+(?:building|premises|property)\s+not\s+covered[^.]{{0,80}}"
+             rf"|(?:keep|insure)\s+the\s+(?:premises|building|property)[^.]{{0,120}}?(?:full\s+)?(?:reinstatement|replacement)\s+"
+             rf"(?:cost|value)[^.]{{0,60}}",
              "medium", "The tenant carries insurance costs or risks that normally sit with the landlord."),
     FlagRule("broad_indemnification",
              rf"indemnif\w+[^.]{{0,300}}?(?:including\s+claims\s+arising\s+from\s+the\s+sole\s+negligence\s+of\s+{LL}|"
@@ -173,8 +172,8 @@ def find_flags(dt: DocText) -> list[FlagHit]:
 _PASS_THROUGH = re.compile(
     rf"{TT}'?s?\s+(?:proportionate\s+|pro\s+rata\s+)?share\s+of\s+(?:the\s+)?(?:operating\s+(?:expenses|costs)|"
     r"common\s+area\s+(?:maintenance\s+)?(?:charges|costs|expenses)|service\s+charge|total\s+expenditure)"
-    r"|(?:fair\s+and\s+reasonable|fair|proper)\s+proportion\s+of\s+the\s+(?:total\s+expenditure|service\s+costs?|estate\s+costs?)"
-    rf"|participate\s+in\s+all\s+the\s+expenses|{TT}\s+shall\s+pay[^.]{{0,40}}?(?:increase|excess)[^.]{{0,40}}?operating\s+"
+    r"|(?:fair|proper|reasonable)\s+(?:and\s+\w+\s+)?proportion\s+of\s+the\s+(?:\w+\s+)?(?:expenditure|costs?|expenses|service\s+charge)"
+    rf"|{TT}\s+shall\s+pay[^.]{{0,40}}?(?:increase|excess)[^.]{{0,40}}?operating\s+"
     r"(?:expenses|costs)\s+over", re.I)
 _CAP = re.compile(r"\bcap(?:ped|s)?\b(?!ital)|shall\s+not\s+(?:increase|exceed)\s+(?:by\s+)?more\s+than|"
                   r"(?:increase|exceed)\w*\s+(?:by\s+)?(?:more\s+than|in\s+excess\s+of)\s+[\w\s()]{0,25}?(?:percent|%)|"

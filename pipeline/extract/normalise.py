@@ -62,6 +62,27 @@ def find_dates(text: str, day_first: bool = False) -> Iterator[tuple[date, int, 
     return iter(found)
 
 
+def day_first_by_context(text: str) -> bool:
+    """Whether numeric dates such as 03/04/2025 read day-first, judged from the document's own unambiguous dates.
+
+    Evidence: numeric dates whose first or second number exceeds 12, and written dates in day-month order
+    ('7 February 2007', 'the 7th day of February') against month-day order ('February 7, 2007').
+    """
+    day_votes = month_votes = 0
+    for kind, pat in DATE_PATTERNS:
+        for m in pat.finditer(text):
+            gd = m.groupdict()
+            if kind == "slash":
+                a, b = int(gd["a"]), int(gd["b"])
+                day_votes += 2 * (a > 12 >= b)
+                month_votes += 2 * (b > 12 >= a)
+            elif kind == "dmy":
+                day_votes += 1
+            elif kind == "mdy":
+                month_votes += 1
+    return day_votes > month_votes
+
+
 def parse_date(text: str, day_first: bool = False) -> date | None:
     """The first date in text, or None."""
     return next((d for d, _, _ in find_dates(text, day_first)), None)

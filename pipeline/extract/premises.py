@@ -7,14 +7,14 @@ from pipeline.extract.doctext import DocText, Hit
 from pipeline.extract.normalise import words_to_number
 
 _STREET_TYPES = (r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
-                 r"Circle|Cir|Highway|Hwy|Plaza|Square|Sq|Terrace|Trail|Circus|Row|Crescent|Close|Mews|Quay|Wharf|"
+                 r"Circle|Cir|Highway|Hwy|Plaza|Square|Sq|Terrace|Trail|Row|Crescent|Close|Mews|Quay|Wharf|"
                  r"Walk|Pike|Turnpike|Expressway|Freeway|Center|Centre)")
 _POSTCODE = r"(?:[A-Z]\d{2}\s?[A-Z0-9]{4}|\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]{1,2}\d{1,2}[A-Z]?)"
 _COMPONENT = (r"(?!(?:Suite|Unit|Floor|Attention|Attn|Room|Apartment|Building|Containing|Together|Tel|Fax|LLC|L\.?L\.?C|"
               r"Inc|Ltd|LP|L\.P|Limited|Corporation)\b)(?![A-Z]{1,2}\d)[A-Z][A-Za-z.'-]+"
               r"(?:(?<!\.)\s+(?!Suite|Unit)(?![A-Z]{1,2}\d)[A-Z][A-Za-z.'-]+){0,2}")
 ADDRESS_RE = re.compile(
-    rf"\b\d{{1,6}}[A-Z]?(?:[-/]\d{{1,6}})?\s+(?:[A-Z0-9][A-Za-z0-9.'-]*\s+){{0,4}}?{_STREET_TYPES}\b\.?"
+    rf"\b\d{{1,6}}[A-Z]?(?:[-/]\d{{1,6}})?\s+(?:[A-Z0-9][A-Za-z0-9.'-]*\s+){{0,4}}{_STREET_TYPES}\b\.?"
     rf"(?:\s*,\s*(?:{_COMPONENT})){{0,3}}(?:\s*,?\s*{_POSTCODE}\b)?"
 )
 _ADDRESSEE = re.compile(r"\b(?:To|From)\s*:\s", re.I)  # the addressee block of a letter or form
@@ -55,30 +55,9 @@ def extract_address(dt: DocText) -> Hit | None:
     return _numbered_address(dt) or _described_address(dt)
 
 
-BUILDING_IN_RE = re.compile(
-    r"\bBuilding\s+(?:No\.?\s*)?([A-Z]?\d{1,3}[A-Z]?|[A-Z]\d?)\s+(?:of|in|at)\s+the\s+((?:[A-Z][\w'-]*\s+){1,4}?)"
-    r"(project|(?:business\s+|office\s+|industrial\s+|technology\s+)?park|complex|estate|campus|cent(?:er|re))\s+"
-    r"(?:in|at)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)")
-
-
-def _building_in_development(dt: DocText) -> Hit | None:
-    """'Building A2 of the Global Park project in Lod' -> 'Building A2, Global Park, Lod'."""
-    for m in BUILDING_IN_RE.finditer(dt.text):
-        before, after = dt.window(m.start(), m.end(), 200, 120)
-        if not re.search(r"premises|leased|demised|property", before + after):
-            continue
-        if _context_score(dt, m.start(), m.end()) <= 0:
-            continue
-        name = " ".join(m.group(2).split())
-        kind = m.group(3)
-        place = name if kind.lower() == "project" or name.lower().endswith(kind.lower()) else f"{name} {kind}"
-        return Hit(f"Building {m.group(1)}, {place}, {m.group(4)}", m.start(), m.end(), 0.65)
-    return None
-
-
 def _described_address(dt: DocText) -> Hit | None:
-    """Premises without a street number: 'land and buildings at Dansom Lane, Hull HU8 7DS', 'SW corner of A and B Ave.'."""
-    return _named_or_corner(dt) or _building_in_development(dt)
+    """Premises without a street number: 'the property known as Mill Road, Leeds LS2 1AB', 'SW corner of A and B Ave.'."""
+    return _named_or_corner(dt)
 
 
 def _named_or_corner(dt: DocText) -> Hit | None:

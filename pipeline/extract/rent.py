@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
 from pipeline.extract.premises import SQM_TO_SQFT
 from pipeline.extract.normalise import (COUNT_RE, MONEY_RE, add_months, end_of_term, find_dates, find_money,
@@ -97,21 +98,53 @@ def parse_table(dt: DocText, day_first: bool) -> list[Step]:
             y1 = int(m.group("y1"))
             y2 = int(m.group("y2") or y1)
             fm, lm = (y1 - 1) * 12 + 1, y2 * 12
-        monthly_given = _money_value(m.group("amt2")) if m.group("amt2") else None
+        monthly_given = None
+        if m.group("amt2"):
+            monthly_given, implied = _second_column(amt, _money_value(m.group("amt2")), start, end, fm, lm)
+            row_basis = implied or row_basis
         steps.append(Step(start, end, amt, row_basis or "monthly", (m.start(), m.end()), fm, lm, monthly_given))
     return steps
 
 
+def _second_column(amt: float, amt2: float, start: date | None, end: date | None, first_month: int | None,
+                   last_month: int | None) -> tuple[float | None, str | None]:
+    """(monthly rent, basis of the first amount) read from how a row's two amounts relate, not from column order.
+
+    'annual | monthly' (a = 12 b), 'monthly | annual' (b = 12 a) and 'monthly | period total' (b = a x months).
+    """
+    def close(x: float, y: float) -> bool:
+        return abs(x - y) <= max(0.02, 0.002 * max(x, y))
+
+    if amt2 > 0 and close(amt, 12 * amt2):
+        return round_cents(amt2), "annual"
+    if close(amt2, 12 * amt):
+        return round_cents(amt), "monthly"
+    months = (last_month - first_month + 1) if first_month and last_month else None
+    if months is None and start and end:
+        months = (end.year - start.year) * 12 + end.month - start.month + (1 if end.day >= start.day - 1 else 0)
+    if months and close(amt2, amt * months):
+        return round_cents(amt), "monthly"
+    return None, None
+
+
 def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
-    """Rent amounts stated in prose with their basis: (amount, basis, start, end)."""
+    """Rent amounts stated in prose with their basis: (amount, basis, start, end), those in rent clauses first.
+
+    Inside a clause headed or labelled as rent the amount needs no 'rent' word next to it ('installments of
+    $4,250.00 each month' under a RENT heading).
+    """
     out = []
+    rent_clauses = clauses.clauses(dt, "rent")
     for amount, _cur, s, e in find_money(dt.text):
         before = dt.text[max(0, s - 160):s]
         after = dt.text[e:e + 90]
         near_before = before[-110:]
-        if not re.search(r"\brent(?:al)?\b|lease\s+payments?|rental", near_before, re.I):
+        clause = clauses.within(s, rent_clauses)
+        if clause is None and not re.search(r"\brent(?:al)?\b|lease\s+payments?|rental", near_before, re.I):
             continue
         clause_before = re.split(r"[.;]\s", near_before)[-1]
+        if clause is not None and clause.kind == "label":
+            clause_before = clause.title + ": " + dt.text[clause.start:s]  # a summary line: its label is the context
         if _NOT_RENT.search(clause_before[-70:]) or _NOT_RENT.search(after[:25]):
             continue
         if re.search(r"example|were\s+paid|if\s+rent\s+of", before[-120:], re.I):
@@ -119,7 +152,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
         if "=" in _line(dt, s, e):
             continue  # a cell of a computation row ('$7,269,481 x 0.09825 = ...'), not a statement of the rent
         after_clause = re.split(r"[.;]\s", after)[0]
-        basis = _basis(after_clause[:60]) or _basis(clause_before[-100:])
+        basis = _basis(after_clause[:60]) or _basis(clause_before)
         if basis is None:
             continue
         if basis == "psf" and not _BASIS_PSF.search(after_clause[:60]):
@@ -127,6 +160,7 @@ def _statements(dt: DocText) -> list[tuple[float, str, int, int]]:
         if basis in ("monthly", "annual") and _PER_SQM.search(re.split(r"[.;]\s", dt.text[e:e + 200])[0]):
             basis = "psm_" + basis  # a rate per square metre, multiplied by the area below
         out.append((amount, basis, s, e))
+    out.sort(key=lambda st: (clauses.within(st[2], rent_clauses) is None, st[2]))
     return out
 
 
@@ -142,59 +176,39 @@ _NUM = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d{2})?(?![\d])|(?<![\d.,])
 
 
 def _annual_monthly_pair(dt: DocText) -> Hit | None:
-    """The first rent-table line ending in an annual figure and its twelfth ('... 714,226.51 59,518.88'): the monthly."""
+    """A rent-table line holding a yearly figure and its twelfth (in either order): the twelfth is the monthly rent."""
     for m in re.finditer(r"(?m)^[^\n]*$", dt.raw):
         nums = list(_NUM.finditer(m.group(0)))
-        if len(nums) < 2:
-            continue
-        a, b = (float(x.group(0).replace(",", "")) for x in nums[-2:])
-        if b <= 0 or abs(a - 12 * b) > max(0.02, 0.001 * a):
-            continue
-        if not re.search(r"\brent", dt.text[max(0, m.start() - 600):m.start()], re.I):
-            continue
-        s, e = m.start() + nums[-1].start(), m.start() + nums[-1].end()
-        return Hit(round_cents(b), m.start(), e, 0.7, raw=m.group(0).strip(), extra=[(s, e)])
+        for a, b in zip(nums, nums[1:]):
+            x, y = (float(n.group(0).replace(",", "")) for n in (a, b))
+            small, big = (b, a) if x > y else (a, b)
+            lo, hi = min(x, y), max(x, y)
+            if lo <= 0 or abs(hi - 12 * lo) > max(0.02, 0.001 * hi):
+                continue
+            if not re.search(r"\brent", dt.text[max(0, m.start() - 600):m.start()], re.I):
+                continue
+            s, e = m.start() + small.start(), m.start() + small.end()
+            bs, be = m.start() + big.start(), m.start() + big.end()
+            return Hit(round_cents(lo), s, e, 0.7, raw=m.group(0).strip(), extra=[(bs, be)])
     return None
 
 
-_TOTAL_DEF = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,3}Rent)\s+(?:means|shall\s+mean|is)\s+the\s+(?:total|aggregate|sum)\s+of\s+"
-                        r"(?:the\s+)?((?:[A-Z0-9][\w-]*\s+){1,4}Rent)\s+and\s+(?:the\s+)?((?:[A-Z0-9][\w-]*\s+){1,4}Rent)\b")
-
-
-def _defined_amount(dt: DocText, name: str) -> tuple[float, int, int] | None:
-    """Monthly amount stated in the definition of a rent term ('Demise 1 Initial Rent means ... (PS253,548) per annum')."""
-    d = re.search(rf"\b{re.escape(name)}\s+(?:means|shall\s+mean|is)\s+([^;]{{0,260}})", dt.text)
-    if d is None:
-        return None
-    money = list(find_money(d.group(1)))
-    basis = _basis(d.group(1))
-    if not money or basis not in ("annual", "monthly"):
-        return None
-    amount, _cur, s, e = money[0]
-    monthly = _to_monthly(amount, basis, None)
-    return (monthly, d.start(1) + s, d.start(1) + e) if monthly is not None else None
-
-
-def _total_of_defined_rents(dt: DocText) -> tuple[Hit, list[float]] | None:
-    """'Initial Rent means the total of the Demise 1 Initial Rent and the Demise 2 Initial Rent': the monthly sum."""
-    for m in _TOTAL_DEF.finditer(dt.text):
-        parts = [_defined_amount(dt, m.group(i).strip()) for i in (2, 3)]
-        if any(p is None for p in parts):
-            continue
-        total = round_cents(sum(p[0] for p in parts))  # type: ignore[index]
-        return (Hit(total, m.start(), m.end(), 0.72, raw=m.group(0), extra=[(p[1], p[2]) for p in parts]),  # type: ignore[index]
-                [p[0] for p in parts])  # type: ignore[index]
-    return None
+def _plausible_area(area: float | None) -> bool:
+    """An area a rate can be multiplied by: present and of a size premises have."""
+    return area is not None and 100 <= area <= 10_000_000
 
 
 def _to_monthly(amount: float, basis: str, area: float | None) -> float | None:
+    """Monthly rent from an amount and its basis; None when an input is missing or implausible (never guessed)."""
     if basis == "monthly":
         return round_cents(amount)
     if basis == "annual":
         return round_cents(amount / 12)
-    if basis == "psf" and area:
+    if not _plausible_area(area):
+        return None
+    if basis == "psf" and 0.25 <= amount <= 1000:
         return round_cents(amount * area / 12)
-    if basis.startswith("psm_") and area:
+    if basis.startswith("psm_"):
         monthly_rate = amount if basis == "psm_monthly" else amount / 12
         return round_cents(monthly_rate * area / SQM_TO_SQFT)
     return None
@@ -262,10 +276,9 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
     out.free_months = _free_rent(dt)
 
     if steps:
-        # A table whose header gave no basis: prose statements tell whether amounts are monthly or annual.
-        for st in steps:
-            if st.basis == "psf" and not area_v:
-                st.basis = "annual"
+        # a rate per square foot without a usable area gives no rent: nothing is computed from a missing input
+        steps = [st for st in steps if st.basis != "psf" or st.monthly_given or _plausible_area(area_v)]
+    if steps:
         first = steps[0]
         for st in steps:
             monthly = st.monthly_given if st.monthly_given else _to_monthly(st.amount, st.basis, area_v)
@@ -285,8 +298,11 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
             out.base = Hit(monthly, amt_span[0], amt_span[1], 0.85 if first.basis == "monthly" else 0.8,
                            raw=dt.raw[first.span[0]:first.span[1]],
                            extra=[(area.start, area.end)] if first.basis == "psf" and area else [])
-    if out.base is None and statements:
-        amount, basis, s, e = statements[0]
+    # a rent stated as money per month or year outranks one computed from a rate and an area
+    direct = [st for st in statements if st[1] in ("monthly", "annual")]
+    chosen = next((st for st in direct + statements if _to_monthly(st[0], st[1], area_v) is not None), None)
+    if out.base is None and chosen is not None:
+        amount, basis, s, e = chosen
         monthly = _to_monthly(amount, basis, area_v)
         if monthly is not None:
             out.base = Hit(monthly, s, e, 0.8 if basis == "monthly" else 0.72, raw=dt.raw[s:e],
@@ -296,9 +312,6 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
                     end_of_term(start_date, term_months) if term_months else None)
                 pct = out.escalation.value["percent"] if out.escalation else None
                 _build_schedule(out, monthly, start_date, end_date, pct, area_v, (s, e))
-    total = _total_of_defined_rents(dt)
-    if total is not None and (out.base is None or any(abs(out.base.value - part) < 0.01 for part in total[1])):
-        out.base = total[0]  # the rent read was one component of a defined total
     if out.base is None:
         out.base = _annual_monthly_pair(dt) or _peppercorn(dt)
     _check_mismatch(out, statements, steps, area_v)

@@ -9,7 +9,9 @@ from pipeline.domain.model import (FIELD_NAMES, ExtractionResult, FieldStatus, F
                                    Warning_)
 from pipeline.extract import amendments, confidence, dates, flags, parties, premises, rent, terms
 from pipeline.extract.doctext import DocText, Hit
+from pipeline.extract.normalise import day_first_by_context
 from pipeline.extract.verify import grounded_citations
+from pipeline.parse.classify import classify_document
 from pipeline.parse.model import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,16 @@ class RuleExtractor:
             result.fields = {n: FieldValue.missing() for n in FIELD_NAMES}
             result.warnings.append(Warning_("no_text", "The document has no readable text."))
             return result
-        kind = amendments.detect_kind(dt)
+        verdict = classify_document(doc)
+        kind = verdict.kind
         result.kind = kind
         if kind == "not_a_lease":
+            # no invented terms: a document that is not a lease gets no fields, no schedule and no flags
             result.fields = {n: FieldValue.missing(0.02) for n in FIELD_NAMES}
-            result.warnings.append(Warning_("not_a_lease", "The document does not grant a lease; no terms extracted."))
+            result.warnings.append(Warning_("not_a_lease", f"Not a lease ({verdict.reason}); no terms extracted."))
             return result
 
-        day_first = bool(re.search(r"£|€|\bPS\d|England|Wales|Ireland|Australia|Israel", dt.text[:50000]))
+        day_first = day_first_by_context(dt.text)
         hits: dict[str, Hit | None] = {}
         hits["landlord"] = parties.extract_party(dt, "landlord")
         hits["tenant"] = parties.extract_party(dt, "tenant")

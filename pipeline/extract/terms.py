@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
 from pipeline.extract.normalise import COUNT_RE, find_money, parse_count, parse_percent
 from pipeline.extract.places import CA_PROVINCES, US_STATES
@@ -51,7 +52,7 @@ def extract_currency(dt: DocText, base: Hit | None) -> Hit | None:
 
 def extract_deposit(dt: DocText) -> Hit | None:
     """Security deposit amount; 0 when expressly none; None (with a note) for a letter of credit with no figure."""
-    for m in re.finditer(r"security\s+deposit|deposit\s+with\s+(?:landlord|lessor)|as\s+(?:a\s+)?security\s+(?:deposit\s+)?for",
+    for m in re.finditer(r"security\s+deposit|deposit\s+with\s+(?:sub)?(?:landlord|lessor)|as\s+(?:a\s+)?security\s+(?:deposit\s+)?for",
                          dt.text, re.I):
         after = dt.text[m.end():m.end() + 160]
         before = dt.text[max(0, m.start() - 160):m.start()]
@@ -76,6 +77,20 @@ def extract_deposit(dt: DocText) -> Hit | None:
     m = re.search(r"no\s+security\s+deposit|security\s+deposit\s+(?:shall\s+not\s+be|is\s+not)\s+required", dt.text, re.I)
     if m:
         return Hit(0, m.start(), m.end(), 0.85)
+    return _deposit_in_clause(dt)
+
+
+def _deposit_in_clause(dt: DocText) -> Hit | None:
+    """The first amount of a clause headed or labelled as the deposit ('9. DEPOSIT ... the sum of $1,750.00')."""
+    for c in clauses.clauses(dt, "deposit"):
+        body = dt.text[c.start:min(c.end, c.start + 500)]
+        if c.kind == "label" and re.match(r"\s*(?:n/?a|none|nil|not\s+applicable)\b", body, re.I):
+            return Hit(0, c.start, c.start + len(body.split()[0]), 0.75)
+        for amount, _code, s, e in find_money(body):
+            if re.search(r"letter\s+of\s+credit|per\s+(?:day|month)|late|interest", body[max(0, s - 80):s], re.I):
+                break
+            return Hit(amount, c.start + s, c.start + e, 0.75, extra=[(c.start, c.start + min(len(c.title), 60))]
+                       if c.kind == "section" else [])
     return None
 
 
@@ -118,7 +133,7 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
         sentence = dt.text[s:e]
         if conditional is None and _CONDITIONAL_OPTION.search(sentence):
             conditional = Hit(False, m.start(), min(e, m.start() + 160), 0.6)
-        if re.search(r"right\s+of\s+first|purchase|expansion|if\s+there\s+is\s+a\s+provision", sentence, re.I):
+        if re.search(r"right\s+of\s+first|purchase|expansion", sentence, re.I) or _CONDITIONAL_OPTION.search(sentence):
             continue
         if neg and (neg.start() <= m.start() <= neg.end() or s <= neg.start() < e):
             break  # the same sentence denies or deletes the option ('Renewal Option: Tenant shall have no option')
@@ -132,9 +147,8 @@ def extract_renewal(dt: DocText, limit: int | None = None) -> tuple[Hit | None, 
     return conditional, None
 
 
-_CONDITIONAL_OPTION = re.compile(r"(?:if|only\s+if|provided\s+that)\s+there\s+is\s+a\s+provision\s+for\s+(?:this|it|such)|"
-                                 r"(?:if|to\s+the\s+extent)\s+(?:so\s+)?(?:provided|specified)\s+(?:for\s+)?in\s+"
-                                 r"(?:appendix|schedule|exhibit|annex)", re.I)
+_CONDITIONAL_OPTION = re.compile(r"(?:if|to\s+the\s+extent)\s+(?:so\s+)?(?:provided|specified)\s+(?:for\s+)?in\s+"
+                                 r"(?:an?\s+|the\s+)?(?:appendix|schedule|exhibit|annex|rider)", re.I)
 
 
 def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
@@ -147,7 +161,7 @@ def _renewal_terms(dt: DocText, s: int, e: int, m: re.Match[str]) -> Hit | None:
         text = f"automatic {n}-{per.group(2).lower()} renewals at {basis}" if n else f"automatic renewals at {basis}"
         return Hit(text, m.start(), min(e, m.start() + 190), 0.65)
     count = re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?(?:consecutive\s+|additional\s+|successive\s+|renewal\s+|extension\s+)?"
-                      rf"(?:(?:{COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-]?(?:year|month)\s+)?"  # 'two (2) consecutive five (5) year terms'
+                      rf"(?:(?:{COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-]?(?:year|month)\s+)?"  # 'N (n) successive M (m) year periods'
                       r"(?:options?|option\(s\)|terms?|periods?)", sentence, re.I)
     length = re.search(rf"(?:for|of)\s+(?:an?\s+)?(?:additional\s+)?(?:period\s+of\s+)?({COUNT_RE})\s*(?:\(\d+\)\s*)?(years?|months?)",
                        sentence, re.I) or re.search(rf"({COUNT_RE})\s*(?:\(\d+\)\s*)?[\s-](years?|months?)", sentence, re.I)
@@ -231,11 +245,48 @@ _EXPENSE = [
     ("modified_gross", r"modified\s+gross"),
     ("base_year", r"base\s+year|base\s+operating\s+(?:cost|expense)|expense\s+stop|increases?\s+(?:in\s+\w+\s+)?over\s+(?:the\s+)?base"),
     ("nnn", r"triple[\s-]+net|\bNNN\b|absolutely\s+net|net[\s,]+net[\s,]+net|carefree\s+net|fully\s+net|bondable"),
-    ("gross", r"full[\s-]+service\s+gross|\bgross\s+lease\b|inclusive\s+of\s+all\s+charges\s+for\s+(?:real\s+estate\s+)?taxes|"
-              r"base\s+rent\s+includes\s+all\s+operating\s+expenses"),
+    ("gross", r"full[\s-]+service\s+gross|\bgross\s+(?:lease|sublease)\b|(?:lease|rent)\s+shall\s+be\s+(?:on\s+a\s+)?gross\b|"
+              r"\bgross\s+(?:in\s+nature|basis)|"
+              r"\brent\b(?:[^.;]|\.(?=\d)){0,80}?\b(?:is\s+)?(?:also\s+)?(?:inclusive\s+of|includes?)\s+(?:all\s+)?(?:\w+\s+){0,3}?"
+              r"(?:operating\s+expenses|(?:real\s+estate\s+|property\s+)?taxes|utilities|common\s+area|services)|"
+              r"operating\s+expenses[^.;]{0,60}?(?:(?:the\s+)?responsibility\s+of|paid\s+by|borne\s+by)\s+(?:the\s+)?"
+              r"(?:sub)?(?:landlord|lessor)"),
     ("net", r"\bnet\s+lease|\bdouble\s+net|\bNN\b"),
-    ("nnn", r"service\s+charge"),
+    ("nnn", r"(?:tenant|lessee)\s+(?:shall|covenants?\s+(?:with\s+the\s+landlord\s+)?to)\s+pay[^.;]{0,80}?service\s+charge"),
 ]
+_PAYER = r"(?:sub)?(?:tenant|lessee)s?'?s?"
+# The three cost families a net lease passes to the tenant.
+_FAMILIES = {
+    "taxes": r"(?:real\s+(?:estate|property)\s+)?taxes|impositions",
+    "insurance": r"insurance\s+premiums?|(?:landlord|lessor)'?s\s+(?:\w+\s+)?insurance",
+    "operating": r"operating\s+(?:expenses|costs)|common\s+area|maintenance\s+(?:expenses|costs)|repairs?\b",
+}
+_BEARS = re.compile(rf"\b{_PAYER}\s+(?:shall|will|agrees\s+to|covenants?\s+(?:with\s+the\s+\w+\s+)?to)\s+(?:also\s+)?(?:pay|reimburse|bear|be\s+responsible\s+for|"
+                    r"maintain)", re.I)
+
+
+# taxes on the tenant's own property or on the rent payments are paid under gross leases too
+_OWN_TAXES = re.compile(r"personal\s+property|sales|\buses?\s+tax|income|franchise|(?:trade\s+)?fixtures|"
+                        r"levied\s+(?:on|against)\s+(?:all\s+)?rent", re.I)
+
+
+def _expense_by_burden(dt: DocText) -> Hit | None:
+    """nnn when the tenant bears taxes, insurance and operating costs; net when it bears some of them."""
+    borne: dict[str, tuple[int, int]] = {}
+    for m in _BEARS.finditer(dt.text):
+        s, e = dt.sentence_bounds(m.start(), 400)
+        sentence = dt.text[m.start():e]
+        for family, pat in _FAMILIES.items():
+            f = next((f for f in re.finditer(pat, sentence, re.I)
+                      if not _OWN_TAXES.search(sentence[max(0, f.start() - 40):f.end() + 40])), None)
+            if f and family not in borne:
+                borne[family] = (m.start(), m.start() + f.end())
+    if not borne:
+        return None
+    first = min(borne.values())
+    spans = sorted(borne.values())
+    kind = "nnn" if len(borne) == 3 else "net"
+    return Hit(kind, first[0], first[1], 0.6, extra=spans[1:])
 
 
 def extract_expense_type(dt: DocText) -> Hit | None:
@@ -247,7 +298,7 @@ def extract_expense_type(dt: DocText) -> Hit | None:
             score = 0.85 if rank < 5 else 0.55
             found.append(Hit(kind, m.start(), m.end(), score - 0.01 * rank))
     if not found:
-        return None
+        return _expense_by_burden(dt)
     return found[0]
 
 
@@ -263,29 +314,8 @@ _ASSET = [
 ]
 
 
-_MIXED_AREAS = re.compile(
-    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)\s+and\s+"
-    r"(\d{1,3}(?:,\d{3})+|\d{3,7})\s+(?:square\s+feet|sq\.?\s*ft\.?|sf)\s+of\s+([a-z/ -]{3,60}?)\s+(?:space|area)", re.I)
-_USE_KIND = (("industrial", r"manufactur|production|warehouse|industrial|assembly|distribution"),
-             ("office", r"office"), ("retail", r"retail|sales\s+floor"), ("medical", r"medical|clinic|laborator"))
-
-
-def _asset_by_area_split(dt: DocText) -> Hit | None:
-    """'20,000 square feet of office space and 65,000 square feet of manufacturing space': the larger use wins."""
-    m = _MIXED_AREAS.search(dt.text)
-    if m is None:
-        return None
-    parts = [(float(m.group(1).replace(",", "")), m.group(2)), (float(m.group(3).replace(",", "")), m.group(4))]
-    size, use = max(parts)
-    kind = next((k for k, pat in _USE_KIND if re.search(pat, use, re.I)), None)
-    return Hit(kind, m.start(), m.end(), 0.75) if kind else None
-
-
 def extract_asset_type(dt: DocText) -> Hit | None:
-    """Asset type from a split of areas by use, else the building description or permitted use (earliest wins)."""
-    split = _asset_by_area_split(dt)
-    if split is not None:
-        return split
+    """Asset type from the building description or permitted use (earliest wins)."""
     best: Hit | None = None
     for kind, pat in _ASSET:
         m = re.search(pat, dt.text, re.I)

@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from pipeline.domain.errors import InvalidDocument
-from pipeline.parse.classify import classify_lease
+from pipeline.parse.classify import classify_document, classify_lease
 from pipeline.parse.formats import check_upload, parser_for, sniff
 from pipeline.parse.language import guess_language
 from pipeline.parse.limits import Deadline, ParseLimits, timeout_error
@@ -107,7 +107,8 @@ def _finish(doc: ParsedDocument, limits: ParseLimits) -> None:
         hint = " (its scanned pages were not run through text recognition)" if skipped else ""
         raise InvalidDocument(f"No text was found in the document{hint}.", code="no_text")
     text = doc.text
-    is_lease, score = classify_lease(doc)
+    verdict = classify_document(doc)
+    is_lease, score = verdict.is_lease, verdict.score
     doc.metadata.setdefault("page_count", doc.page_count)
     doc.metadata.setdefault("producer", None)
     doc.metadata.setdefault("ocr_used", any(p.ocr for p in doc.pages))
@@ -115,5 +116,6 @@ def _finish(doc: ParsedDocument, limits: ParseLimits) -> None:
     doc.metadata["chars"] = total
     doc.metadata["is_lease"] = is_lease
     doc.metadata["lease_score"] = score
+    doc.metadata["kind"] = verdict.kind
     if not is_lease:
         doc.warnings.append(NOT_A_LEASE_WARNING)
