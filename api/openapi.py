@@ -119,6 +119,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _ok("answer with sources", {"type": "object", "required": ["answer", "sources"]}),
                               "400": _err("bad request"), "404": _err("a document id is unknown to you"),
                               **_AUTH_ERRORS}}},
+            **_webhook_paths(),
             "/v1/leases": {"get": {
                 "summary": "Portfolio filter over the latest extractions",
                 "parameters": [
@@ -207,4 +208,38 @@ def _page_paths() -> dict[str, Any]:
                           "404": _err("unknown document or page, or not a PDF (code no_page_image)"),
                           "422": _err("the PDF cannot be rendered"), "503": _err("renderer busy; retry"),
                           **_AUTH_ERRORS}}},
+    }
+
+
+_HOOK_ID = [{"name": "hook_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _webhook_paths() -> dict[str, Any]:
+    """Webhooks and their delivery log."""
+    hook = {"type": "object", "required": ["id", "url", "events"],
+            "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "secret": {"type": "string"},
+                           "events": {"type": "array", "items": {"enum": ["document.ready", "document.failed"]}},
+                           "created_at": {"type": "string"}}}
+    return {
+        "/v1/webhooks": {
+            "post": {"summary": "Register an endpoint for document.ready / document.failed (secret shown once)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["url"],
+                         "properties": {"url": {"type": "string", "maxLength": 2000},
+                                        "events": {"type": "array", "items": {
+                                            "enum": ["document.ready", "document.failed"]}}}}}}},
+                     "responses": {"201": _ok("registered, with its signing secret", hook),
+                                   "400": _err("bad url or events"), **_AUTH_ERRORS}},
+            "get": {"summary": "The organisation's webhooks (no secrets)",
+                    "responses": {"200": _ok("webhooks", {"type": "object", "required": ["webhooks"], "properties": {
+                        "webhooks": {"type": "array", "items": hook}}}), **_AUTH_ERRORS}}},
+        "/v1/webhooks/{hook_id}": {"parameters": _HOOK_ID, "delete": {
+            "summary": "Remove a webhook and its delivery log",
+            "responses": {"204": {"description": "deleted"}, "404": _err("unknown webhook"), **_AUTH_ERRORS}}},
+        "/v1/webhooks/{hook_id}/deliveries": {"parameters": _HOOK_ID, "get": {
+            "summary": "Delivery log, newest first",
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                        "maximum": 500}}],
+            "responses": {"200": _ok("deliveries", {"type": "object", "required": ["deliveries"]}),
+                          "400": _err("bad limit"), "404": _err("unknown webhook"), **_AUTH_ERRORS}}},
     }

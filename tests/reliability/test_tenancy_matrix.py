@@ -44,6 +44,9 @@ class World:
         self.doc_a = r.get_json()["id"]
         Worker(self.svc.queue, build_handlers(self.svc, with_index=False)).drain(timeout_s=60)
         assert self.client.get(f"/v1/documents/{self.doc_a}", headers=self.h(self.key_a)).get_json()["status"] == "ready"
+        hook = self.client.post("/v1/webhooks", headers=self.h(self.key_a), json={"url": "https://a.example/hook"})
+        assert hook.status_code == 201, hook.get_json()
+        self.hook_a = hook.get_json()["id"]
 
     @staticmethod
     def h(key: str) -> dict[str, str]:
@@ -68,6 +71,14 @@ def _is_404(w: World, r: Any) -> None:
 def _no_a_docs(w: World, r: Any) -> None:
     assert r.status_code == 200
     assert w.doc_a not in r.get_data(as_text=True)
+
+
+def _own_hook_only(w: World, r: Any) -> None:
+    assert r.status_code == 201 and r.get_json()["id"] != w.hook_a
+
+
+def _no_a_hooks(w: World, r: Any) -> None:
+    assert r.status_code == 200 and w.hook_a not in r.get_data(as_text=True)
 
 
 def _no_a_xlsx(w: World, r: Any) -> None:
@@ -99,6 +110,13 @@ CASES: dict[tuple[str, str], tuple[Call, Check]] = {
         lambda w, h: w.client.post("/v1/query", headers=h,
                                    json={"question": "What is the rent?", "document_ids": [w.doc_a]}), _is_404),
     ("GET", "/v1/leases"): (lambda w, h: w.client.get("/v1/leases", headers=h), _no_a_docs),
+    ("POST", "/v1/webhooks"): (lambda w, h: w.client.post("/v1/webhooks", headers=h, json={"url": "http://127.0.0.1:9/x"}),
+                               lambda w, r: _own_hook_only(w, r)),
+    ("GET", "/v1/webhooks"): (lambda w, h: w.client.get("/v1/webhooks", headers=h), lambda w, r: _no_a_hooks(w, r)),
+    ("DELETE", "/v1/webhooks/<hook_id>"): (
+        lambda w, h: w.client.delete(f"/v1/webhooks/{w.hook_a}", headers=h), _is_404),
+    ("GET", "/v1/webhooks/<hook_id>/deliveries"): (
+        lambda w, h: w.client.get(f"/v1/webhooks/{w.hook_a}/deliveries", headers=h), _is_404),
     ("PATCH", "/v1/documents/<doc_id>/extraction/fields/<name>"): (
         lambda w, h: w.client.patch(f"/v1/documents/{w.doc_a}/extraction/fields/tenant", headers=h,
                                     json={"value": "Mallory"}), _is_404),
