@@ -125,7 +125,7 @@ def serve(host: str | None, port: int | None, dev_key: bool, no_worker: bool, th
 
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"Atlas listening on http://{host}:{port}  (runtime={settings.runtime}, "
-               f"data={settings.data_dir})", err=True)
+               f"data={settings.data_dir}); review workspace at http://{host}:{port}/app/", err=True)
     if dev_key:
         key = _dev_key(svc)
         click.echo(f"\n  dev API key: {key}\n  try: curl -H 'Authorization: Bearer {key}' "

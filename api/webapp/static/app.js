@@ -140,11 +140,6 @@
     document.title = title ? `${title} · Atlas review` : 'Atlas review workspace';
   }
 
-  function navigate(hash) {
-    if (location.hash === hash) route();
-    else location.hash = hash;
-  }
-
   function leaveView() {
     S.gen += 1;
     clearTimeout(S.pollTimer);
@@ -197,7 +192,7 @@
     S.name = name;
     $('signin-key').value = '';
     renderWho();
-    navigate('#/');
+    route(); // to the page the address asked for (a shared link to a lease works after signing in)
   }
 
   function renderWho() {
@@ -456,7 +451,7 @@
     $('detail-value').textContent = fmtValue(f.value);
     $('detail-badges').replaceChildren(...fieldBadges(name, f));
     const cite = f.citations[0];
-    $('detail-quote').textContent = cite ? `“${cite.quote}” (page ${cite.page})` : (f.raw || '');
+    $('detail-quote').textContent = cite ? `“${cite.quote}” (page ${cite.page})` : '';
     $('detail-cites').replaceChildren(...f.citations.map((c, i) => el('button', {
       type: 'button', class: 'cite', dataset: { page: c.page }, disabled: !isPdf(),
       onclick: guard(() => showCitations(f.citations, c.page), $('doc-error')),
