@@ -133,7 +133,7 @@ def serve(host: str | None, port: int | None, dev_key: bool, no_worker: bool, th
         server.worker = start_worker(svc)
     server.install_signal_handlers()
     click.echo(f"Atlas listening on http://{host}:{port}  (runtime={settings.runtime}, "
-               f"data={settings.data_dir})", err=True)
+               f"data={settings.data_dir}); review workspace at http://{host}:{port}/app/", err=True)
     if dev_key:
         key = _dev_key(svc)
         click.echo(f"\n  dev API key: {key}\n  try: curl -H 'Authorization: Bearer {key}' "

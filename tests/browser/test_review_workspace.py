@@ -245,3 +245,31 @@ def test_a_refused_key_keeps_you_signed_out(server: Server, browser: BrowserPage
     expect(page.locator("#view-signin")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('atlas.key')") is None
     assert browser.unexpected_errors() == []
+
+
+def test_upload_from_the_keyboard_through_the_file_chooser(server: Server, browser: BrowserPage,
+                                                           tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.page
+    sign_in(browser, server)
+    lease = tmp_path / "keyboard-lease.txt"
+    lease.write_bytes(TEXT_LEASE.replace(b"Nimbus Inc.", b"Keyboard Kite Co."))
+    for _ in range(15):  # the drop zone is reachable with Tab, and shows it has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "dropzone":
+            break
+    assert page.evaluate("document.activeElement.id") == "dropzone"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(lease))
+    upload = page.locator("#uploads li").first
+    expect(upload).to_have_attribute("data-progress", "100")
+    expect(upload).to_have_attribute("data-doc-id", re.compile(r"^[0-9a-f-]{36}$"))
+    doc_id = upload.get_attribute("data-doc-id")
+    row = page.locator(f"#doc-table tr[data-id='{doc_id}']")
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "ready", timeout=120_000)
+    upload.locator("a").click()
+    expect(page.locator("button.field[data-field='tenant'] .val")).to_have_text("Keyboard Kite Co.")
+    assert browser.unexpected_errors() == []

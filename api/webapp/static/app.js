@@ -140,11 +140,6 @@
     document.title = title ? `${title} · Atlas review` : 'Atlas review workspace';
   }
 
-  function navigate(hash) {
-    if (location.hash === hash) route();
-    else location.hash = hash;
-  }
-
   function leaveView() {
     S.gen += 1;
     clearTimeout(S.pollTimer);
@@ -197,7 +192,7 @@
     S.name = name;
     $('signin-key').value = '';
     renderWho();
-    navigate('#/');
+    route(); // to the page the address asked for (a shared link to a lease works after signing in)
   }
 
   function renderWho() {
@@ -456,7 +451,7 @@
     $('detail-value').textContent = fmtValue(f.value);
     $('detail-badges').replaceChildren(...fieldBadges(name, f));
     const cite = f.citations[0];
-    $('detail-quote').textContent = cite ? `“${cite.quote}” (page ${cite.page})` : (f.raw || '');
+    $('detail-quote').textContent = cite ? `“${cite.quote}” (page ${cite.page})` : '';
     $('detail-cites').replaceChildren(...f.citations.map((c, i) => el('button', {
       type: 'button', class: 'cite', dataset: { page: c.page }, disabled: !isPdf(),
       onclick: guard(() => showCitations(f.citations, c.page), $('doc-error')),
@@ -545,7 +540,7 @@
     }
     $('page-note').textContent = citations.length && !boxed.length
       ? 'The cited words have no position on this page (text without layout).'
-      : citations.length ? `${citations.length} cited passage${citations.length > 1 ? 's' : ''} highlighted.` : '';
+      : boxed.length ? `${boxed.length} cited passage${boxed.length > 1 ? 's' : ''} highlighted.` : '';
     const first = frame.querySelector('.hl');
     const scroller = $('page-scroller');
     if (first) scroller.scrollTop = Math.max(0, first.offsetTop - scroller.clientHeight / 3);
@@ -688,7 +683,7 @@
     const periods = S.ext.rent_schedule;
     $('rent-table').tBodies[0].replaceChildren(...(periods.length ? periods.map((p) => el('tr', {},
       el('td', {}, p.start || '—'), el('td', {}, p.end || '—'), el('td', { class: 'num' }, money(p.monthly_rent)),
-      el('td', { class: 'num' }, p.annual_psf === null ? '—' : fmtNumber(p.annual_psf)),
+      el('td', { class: 'num' }, Number.isFinite(p.annual_psf) ? fmtNumber(p.annual_psf) : '—'),
       el('td', {}, p.citations.slice(0, 1).map(citeButton))))
       : [el('tr', {}, el('td', { colspan: 5, class: 'muted' }, 'No rent schedule found.'))]));
     $('rent-chart').replaceChildren(rentChart(periods));
