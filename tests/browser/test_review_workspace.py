@@ -4,15 +4,17 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from browser_support import ROOT, BrowserPage, Server
+from browser_support import ARTIFACTS, ROOT, BrowserPage, Server
 
 D001 = ROOT.parent / "shared" / "devset" / "docs" / "D001.pdf"
-SCREENSHOT = ROOT / "docs" / "abstract-view.png"
+# the README's picture; a normal run writes beside the failure screenshots so the checkout stays clean
+SCREENSHOT = (ROOT / "docs" if os.environ.get("ATLAS_UPDATE_SCREENSHOT") == "1" else ARTIFACTS) / "abstract-view.png"
 REVIEWER = "Robin Reviewer"
 NEW_TENANT = "Quarry Outdoor Supply Company"
 
@@ -88,9 +90,12 @@ def test_review_a_dropped_lease_end_to_end(server: Server, browser: BrowserPage)
     assert [b.get_attribute("data-field") for b in buttons.all()] == field_order(extraction)
     needing = [n for n, f in extraction["fields"].items() if f["status"] == "needs_review"]
     assert needing, "the server's review threshold (0.95) should leave some fields needing review"
-    for name in needing:
-        expect(page.locator(f"button.field[data-field='{name}'] .review-mark")).to_have_text("needs review")
-    expect(page.locator("button.field[data-field='tenant'] .review-mark")).to_have_count(0)
+    for name, value in extraction["fields"].items():  # the marker follows the API's status, field by field
+        mark = page.locator(f"button.field[data-field='{name}'] .review-mark")
+        if name in needing:
+            expect(mark).to_have_text("needs review")
+        else:
+            expect(mark).to_have_count(0)
     for name in ("tenant", "base_rent_monthly"):
         conf = round(extraction["fields"][name]["confidence"] * 100)
         expect(page.locator(f"button.field[data-field='{name}'] .badge")).to_contain_text([f"{conf}%"])
