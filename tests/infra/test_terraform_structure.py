@@ -191,7 +191,19 @@ def test_cloudflare_record_is_proxied_and_tls_is_strict(tf: Any) -> None:
 
 def test_alerts_cover_failed_documents_dlq_jobs_and_5xx(tf: Any) -> None:
     policies = {name: body for _, name, body in tf.resources("google_monitoring_alert_policy", "modules/observability/")}
-    assert set(policies) == {"failed_documents", "dead_letter_depth", "job_failures", "api_5xx"}
+    assert set(policies) == {"failed_documents", "dead_letter_depth", "job_failures", "api_5xx", "api_uptime",
+                             "cloudsql", "filestore"}
+    assert "docs/runbook.md" in _first(policies["dead_letter_depth"]["documentation"])["content"]
+    assert "run the sweep" not in str(policies)  # the alert names the exact command instead
+    sql = {_first(c["condition_threshold"])["filter"].split("metric.type=")[1] for c in policies["cloudsql"]["conditions"]}
+    assert {'"cloudsql.googleapis.com/database/cpu/utilization"', '"cloudsql.googleapis.com/database/disk/utilization"',
+            '"cloudsql.googleapis.com/database/postgresql/num_backends"'} == sql
+    assert tf.resource("google_monitoring_uptime_check_config", "modules/observability/")["count"]
+    budget = tf.resource("google_billing_budget", "modules/observability/")
+    assert budget["count"] == "${var.billing_account_id == null ? 0 : 1}"
+    obs = tf.module_call("modules/stack/", "observability")
+    assert obs["api_host"] == "${var.api_host}" and obs["cloudsql_instance"] == "${module.database.instance_name}"
+    assert "${module.sweep_job.name}" in obs["job_names"]
     dlq = _first(_first(policies["dead_letter_depth"]["conditions"])["condition_threshold"])
     assert "num_undelivered_messages" in dlq["filter"]
     assert tf.resources("google_logging_metric", "modules/observability/")

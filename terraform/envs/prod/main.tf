@@ -34,8 +34,10 @@ module "atlas" {
   db_availability_type = "REGIONAL"
   deletion_protection  = true
 
-  alert_emails  = var.alert_emails
-  sweep_enabled = var.sweep_enabled
+  alert_emails       = var.alert_emails
+  billing_account_id = var.billing_account_id
+  monthly_budget     = var.monthly_budget
+  sweep_enabled      = var.sweep_enabled
 
   api_host                 = var.api_host
   cloudflare_zone_id       = var.cloudflare_zone_id

@@ -96,3 +96,15 @@ variable "origin_auth_header_value" {
   default     = null
   sensitive   = true
 }
+
+variable "billing_account_id" {
+  description = "Billing account for the monthly budget alert (e.g. 012345-6789AB-CDEF01); null creates no budget."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget" {
+  description = "Monthly spend the budget alert measures against, in the billing account's currency."
+  type        = number
+  default     = 300
+}

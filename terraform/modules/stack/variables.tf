@@ -195,6 +195,18 @@ variable "notification_channel_ids" {
   default     = []
 }
 
+variable "billing_account_id" {
+  description = "Billing account for the monthly budget alert; null creates no budget."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget" {
+  description = "Monthly spend the budget alert measures against (in the billing account's currency)."
+  type        = number
+  default     = 300
+}
+
 variable "sweep_enabled" {
   description = "Create the Cloud Scheduler job that runs the sweep job (lost uploads, stuck documents, outbox relay)."
   type        = bool
