@@ -269,3 +269,15 @@ def test_cloudflare_paid_features_follow_the_plan(tf: Any) -> None:
     assert defaults["rate_limit_mitigation_timeout"] <= limits["free"]["max_timeout"]
     pre = _first(rulesets["rate_limit"]["lifecycle"])["precondition"]
     assert len(pre) == 2
+
+
+def test_no_shared_origin_secret_and_mtls_is_available(tf: Any) -> None:
+    policy = tf.resource("google_compute_security_policy", "modules/edge/")
+    assert "headers[" not in str(policy).replace("headers['host']", "")  # no secret compared in the policy
+    assert not [n for _, n, v in tf.named("variable", "modules/edge/") if v.get("sensitive")], "a secret is back at the edge"
+    proxy = tf.resource("google_compute_target_https_proxy", "modules/edge/")
+    assert proxy["server_tls_policy"] == "${local.origin_mtls ? google_network_security_server_tls_policy.cloudflare[0].id : null}"
+    tls = tf.resource("google_network_security_server_tls_policy", "modules/edge/")
+    assert _first(tls["mtls_policy"])["client_validation_mode"] == "REJECT_INVALID"
+    aop = tf.resource("cloudflare_authenticated_origin_pulls", "modules/edge/")
+    assert aop["enabled"] is True and aop["count"] == "${local.origin_mtls ? 1 : 0}"

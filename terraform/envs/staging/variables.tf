@@ -90,11 +90,10 @@ variable "cloudflare_plan" {
   default     = "free"
 }
 
-variable "origin_auth_header_value" {
-  description = "Optional shared secret between Cloudflare and Cloud Armor (TF_VAR_origin_auth_header_value); null disables."
+variable "cloudflare_origin_pull_ca_pem" {
+  description = "Cloudflare's authenticated-origin-pull CA (PEM, public), e.g. file(\"cloudflare-origin-pull-ca.pem\"); null disables mTLS at the origin."
   type        = string
   default     = null
-  sensitive   = true
 }
 
 variable "billing_account_id" {

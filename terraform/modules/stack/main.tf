@@ -520,7 +520,7 @@ module "edge" {
   api_host                      = var.api_host
   cloudflare_zone_id            = var.cloudflare_zone_id
   cloudflare_ip_ranges          = var.cloudflare_ip_ranges
-  origin_auth_header_value      = var.origin_auth_header_value
+  cloudflare_origin_pull_ca_pem = var.cloudflare_origin_pull_ca_pem
   cloudflare_plan               = var.cloudflare_plan
   rate_limit_period             = var.rate_limit_period
   rate_limit_requests           = var.rate_limit_requests

@@ -235,11 +235,10 @@ variable "cloudflare_ip_ranges" {
   default     = null
 }
 
-variable "origin_auth_header_value" {
-  description = "Optional shared secret Cloudflare sends and Cloud Armor requires; null disables."
+variable "cloudflare_origin_pull_ca_pem" {
+  description = "Cloudflare's authenticated-origin-pull CA certificate (PEM, public); set it to require Cloudflare's client certificate at the load balancer. null disables."
   type        = string
   default     = null
-  sensitive   = true
 }
 
 variable "cloudflare_plan" {
