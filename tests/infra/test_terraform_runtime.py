@@ -483,6 +483,23 @@ def test_api_starts_and_is_ready_with_terraforms_environment(world: World, api_s
     assert _iam_problems(world, "api", set()) == []
 
 
+def test_api_accepts_an_upload_with_its_grants_bucket_and_topic(world: World, api_server: tuple[int, Path]) -> None:
+    import requests
+
+    port, log_path = api_server
+    world.drain()
+    lease = _lease("D036.txt")
+    resp = requests.post(f"http://127.0.0.1:{port}/v1/documents", timeout=60,
+                         headers={"Authorization": f"Bearer {world.state['api_key']}"},
+                         files={"file": (lease.name, lease.read_bytes(), "text/plain")})
+    assert resp.status_code == 202, f"{resp.status_code} {resp.text[:300]}\n{log_path.read_text(errors='replace')[-2000:]}"
+    doc_id = resp.json()["id"]
+    assert _document(world, doc_id)["status"] == "queued"
+    published = world.drain()  # the request relayed its outbox row itself
+    assert [json.loads(m.data)["payload"]["document_id"] for m in published.get("document-uploaded", [])] == [doc_id]
+    assert _iam_problems(world, "api", set(published)) == []
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="Chroma readers still open a generation read-write; the index-store branch makes them "
                           "open it without writing (issue #15 item 2). Remove this mark when that lands.")
