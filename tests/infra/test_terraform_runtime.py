@@ -359,6 +359,15 @@ def _stage_upload(world: World, path: Path) -> str:
     return doc_id
 
 
+def _delete_blob(world: World, name: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project=PROJECT, credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": world.gcs})
+    client.bucket(world.bucket).blob(name).delete()
+
+
 def _lease(name: str) -> Path:
     path = DEVSET / name
     if not path.exists():
@@ -536,14 +545,24 @@ def test_sweep_job_redrives_a_stuck_document_and_relays(world: World) -> None:
             uow.commit()
     finally:
         engine.dispose()
-    _db(world, "UPDATE documents SET updated_at = :t WHERE id = :i",
-        {"t": datetime.now(timezone.utc) - timedelta(hours=1), "i": doc_id})
+    variant = world.tmp / "sweep-lease.txt"  # bytes no other test uploads (one document per content)
+    variant.write_text(_lease("D036.txt").read_text(encoding="utf-8") + "\nSchedule 9: sweep copy.\n",
+                       encoding="utf-8")
+    lost_notification = _stage_upload(world, variant)  # bytes arrived, notification lost
+    never_uploaded = _stage_upload(world, variant)
+    _delete_blob(world, f"uploads/{never_uploaded}")  # the client never sent the bytes
+    _db(world, "UPDATE documents SET updated_at = :t WHERE id IN (:a, :b, :c)",
+        {"t": datetime.now(timezone.utc) - timedelta(hours=2), "a": doc_id, "b": lost_notification,
+         "c": never_uploaded})
     world.drain()
     code, out = world.run_job("sweep", world.comps["sweep"].job_args or [])
     assert code == 0, out[-3000:]
     published = world.drain()
     redriven = [json.loads(m.data)["payload"]["document_id"] for m in published.get("document-uploaded", [])]
-    assert doc_id in redriven, out[-2000:]
+    assert sorted(redriven) == sorted([doc_id, lost_notification]), out[-2000:]
+    assert _document(world, lost_notification)["progress"]["stage"] == "queued"
+    assert (_document(world, never_uploaded)["status"], _document(world, never_uploaded)["error_code"]) == \
+        ("failed", "upload_expired")
     from jobs.sweep_job import redrive_count
 
     assert redrive_count(_document(world, doc_id)["progress"]) == 1
