@@ -586,3 +586,5 @@ def test_dead_lettered_upload_ends_failed_through_the_dispatcher(world: World, d
     assert status == 200, body[:300]
     doc = _document(world, doc_id)
     assert (doc["status"], doc["error_code"]) == ("failed", "dispatch_failed")
+    [row] = _db(world, "SELECT error_message FROM documents WHERE id = :i", {"i": doc_id})
+    assert "after 5 delivery attempts" in row[0]
