@@ -193,8 +193,10 @@ resource "google_certificate_manager_trust_config" "cloudflare" {
   }
 }
 
+# google-beta: the resource has long been beta-only in the provider, and the beta provider also serves GA APIs.
 resource "google_network_security_server_tls_policy" "cloudflare" {
-  count = local.origin_mtls ? 1 : 0
+  count    = local.origin_mtls ? 1 : 0
+  provider = google-beta
 
   project     = var.project_id
   name        = "${local.name}-cloudflare-mtls"
