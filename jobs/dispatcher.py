@@ -57,13 +57,15 @@ def message_of(envelope: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return data, {str(k): str(v) for k, v in attrs.items()}
 
 
-def handle_event(event: Event, deps: Dispatch, *, dead_letter: bool = False) -> str | None:
+def handle_event(event: Event, deps: Dispatch, *, dead_letter: bool = False,
+                 deliveries: str | None = None) -> str | None:
     """Act on one Atlas event once; returns the execution started, if any. Raises TransientError to retry."""
     doc_id = str(event.payload.get("document_id") or "")
     ctx = {"event_id": event.id, "event_type": event.type, "tenant_id": event.org_id, "document_id": doc_id}
     if dead_letter:
         if event.type == DOCUMENT_UPLOADED and doc_id:
-            deps.fail_document(doc_id, "processing could not be started after repeated attempts")
+            tries = f"{deliveries} delivery attempts" if deliveries and deliveries.isdigit() else "repeated attempts"
+            deps.fail_document(doc_id, f"processing could not be started after {tries}; see docs/runbook.md")
         log.error("event reached the dead-letter topic", extra=ctx)
         return None
     consumer = f"dispatcher:{event.type}"
@@ -109,7 +111,7 @@ def handle_cloud_event(ce_type: str, source: str, data: Any, deps: Dispatch) -> 
     except ValueError as exc:
         raise Malformed(str(exc)) from exc
     dead = DEAD_LETTER_ATTR in attrs or source.endswith(f"-{DEAD_LETTER_SUFFIX}")
-    return handle_event(event, deps, dead_letter=dead)
+    return handle_event(event, deps, dead_letter=dead, deliveries=attrs.get(DEAD_LETTER_ATTR))
 
 
 def _object_finalized(name: str, deps: Dispatch) -> None:

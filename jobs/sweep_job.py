@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jobs.task import JobSettings, load_job_settings
-from pipeline.domain.errors import AtlasError, TransientError
+from pipeline.domain.errors import AtlasError, NotFound, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class SweepResult:
 
     completed_uploads: int
     expired_uploads: int
+    rejected_uploads: int
     redriven: int
     failed_stuck: int
     published: int
@@ -54,7 +55,6 @@ def redrive_count(progress: dict) -> int:
 
 def _redrive(doc_id: str, org_id: str, *, svc: Any, settings: JobSettings) -> str:
     """A fresh document.uploaded for a stuck document, or its end as failed; returns 'redriven' / 'failed' / ''."""
-    from pipeline.domain.errors import NotFound
     from pipeline.domain.events import document_uploaded
     from pipeline.domain.model import DocumentStatus
     from pipeline.signed_uploads import is_awaiting_upload
@@ -86,8 +86,8 @@ def _redrive(doc_id: str, org_id: str, *, svc: Any, settings: JobSettings) -> st
 
 
 def _finish_upload(doc_id: str, *, svc: Any) -> str:
-    """Complete a reservation whose finalize notification was lost; 'completed', 'expired' or ''."""
-    from pipeline.domain.errors import Conflict, NotFound
+    """Complete a reservation whose finalize notification was lost; 'completed', 'expired', 'rejected' or ''."""
+    from pipeline.domain.errors import Conflict
     from pipeline.signed_uploads import complete_upload
     from pipeline.usecases.extract import fail_document
 
@@ -105,7 +105,7 @@ def _finish_upload(doc_id: str, *, svc: Any) -> str:
     except AtlasError as exc:  # bad bytes: complete_upload already ended the document failed
         if isinstance(exc, TransientError):
             raise
-        return "expired"
+        return "rejected"
     return "completed" if queued else ""
 
 
@@ -115,10 +115,14 @@ def sweep(svc: Any, settings: JobSettings, *, now: datetime | None = None) -> Sw
     from pipeline.signed_uploads import AWAITING_UPLOAD
 
     now = now or datetime.now(timezone.utc)
-    counts = {"completed": 0, "expired": 0, "redriven": 0, "failed": 0}
-    for _, doc_id in _candidates(svc.engine, ("queued",), now - timedelta(seconds=settings.sweep_upload_after_s)):
+    counts = {"completed": 0, "expired": 0, "rejected": 0, "redriven": 0, "failed": 0}
+    for org_id, doc_id in _candidates(svc.engine, ("queued",),
+                                      now - timedelta(seconds=settings.sweep_upload_after_s)):
         with svc.uow_factory() as uow:
-            stage = uow.documents.get_any_org(doc_id).progress.get("stage")
+            try:
+                stage = uow.documents.get(org_id, doc_id).progress.get("stage")
+            except NotFound:  # deleted since the query
+                continue
         if stage == AWAITING_UPLOAD:
             outcome = _finish_upload(doc_id, svc=svc)
             if outcome:
@@ -131,7 +135,7 @@ def sweep(svc: Any, settings: JobSettings, *, now: datetime | None = None) -> Sw
                 counts[outcome] += 1
     relayed = relay_outbox(relay_queue(svc.engine), svc.bus, max_events=10_000)
     result = SweepResult(completed_uploads=counts["completed"], expired_uploads=counts["expired"],
-                         redriven=counts["redriven"], failed_stuck=counts["failed"],
+                         rejected_uploads=counts["rejected"], redriven=counts["redriven"], failed_stuck=counts["failed"],
                          published=relayed.published, deferred=relayed.deferred)
     log.info("sweep done", extra=result.__dict__)
     return result

@@ -329,3 +329,24 @@ def test_moving_the_chroma_mount_breaks_the_contract(settings_text: str, events_
     _edit(tf_copy / "modules/stack/main.tf", 'chroma_mount_path = "/mnt/chroma"', 'chroma_mount_path = "/data/chroma"')
     problems = contract_problems(settings_text, events_text, load_tree(tf_copy))
     assert any("chroma mount path" in p for p in problems)
+
+
+def test_the_extract_job_knows_its_last_attempt(tf: Any) -> None:
+    job = tf.module_call(STACK, "extract_job")
+    assert job["max_retries"] == "${var.job_max_retries}"
+    # Cloud Run runs a task max_retries + 1 times; the job fails the document on the last one
+    assert tf.locals(STACK)["extract_env"]["ATLAS_JOB_MAX_ATTEMPTS"] == "${var.job_max_retries + 1}"
+
+
+def _mib(size: str) -> int:
+    m = re.fullmatch(r"(\d+)(Mi|Gi)", size)
+    assert m, size
+    return int(m.group(1)) * (1024 if m.group(2) == "Gi" else 1)
+
+
+def test_dispatcher_memory_fits_concurrent_upload_completions(tf: Any, settings_text: str) -> None:
+    call = tf.module_call(STACK, "dispatcher")
+    max_upload_mib = 50  # ATLAS_MAX_UPLOAD_BYTES default, which Terraform leaves alone
+    assert "Field(50 * 1024 * 1024, alias=\"ATLAS_MAX_UPLOAD_BYTES\")" in settings_text
+    # each completion holds the bytes about three times (download, format check, upload) over a ~400 MiB base
+    assert _mib(call["memory"]) >= 400 + call["concurrency"] * 3 * max_upload_mib

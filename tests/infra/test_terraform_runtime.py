@@ -359,6 +359,15 @@ def _stage_upload(world: World, path: Path) -> str:
     return doc_id
 
 
+def _delete_blob(world: World, name: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project=PROJECT, credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": world.gcs})
+    client.bucket(world.bucket).blob(name).delete()
+
+
 def _lease(name: str) -> Path:
     path = DEVSET / name
     if not path.exists():
@@ -483,6 +492,23 @@ def test_api_starts_and_is_ready_with_terraforms_environment(world: World, api_s
     assert _iam_problems(world, "api", set()) == []
 
 
+def test_api_accepts_an_upload_with_its_grants_bucket_and_topic(world: World, api_server: tuple[int, Path]) -> None:
+    import requests
+
+    port, log_path = api_server
+    world.drain()
+    lease = _lease("D036.txt")
+    resp = requests.post(f"http://127.0.0.1:{port}/v1/documents", timeout=60,
+                         headers={"Authorization": f"Bearer {world.state['api_key']}"},
+                         files={"file": (lease.name, lease.read_bytes(), "text/plain")})
+    assert resp.status_code == 202, f"{resp.status_code} {resp.text[:300]}\n{log_path.read_text(errors='replace')[-2000:]}"
+    doc_id = resp.json()["id"]
+    assert _document(world, doc_id)["status"] == "queued"
+    published = world.drain()  # the request relayed its outbox row itself
+    assert [json.loads(m.data)["payload"]["document_id"] for m in published.get("document-uploaded", [])] == [doc_id]
+    assert _iam_problems(world, "api", set(published)) == []
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="Chroma readers still open a generation read-write; the index-store branch makes them "
                           "open it without writing (issue #15 item 2). Remove this mark when that lands.")
@@ -519,14 +545,24 @@ def test_sweep_job_redrives_a_stuck_document_and_relays(world: World) -> None:
             uow.commit()
     finally:
         engine.dispose()
-    _db(world, "UPDATE documents SET updated_at = :t WHERE id = :i",
-        {"t": datetime.now(timezone.utc) - timedelta(hours=1), "i": doc_id})
+    variant = world.tmp / "sweep-lease.txt"  # bytes no other test uploads (one document per content)
+    variant.write_text(_lease("D036.txt").read_text(encoding="utf-8") + "\nSchedule 9: sweep copy.\n",
+                       encoding="utf-8")
+    lost_notification = _stage_upload(world, variant)  # bytes arrived, notification lost
+    never_uploaded = _stage_upload(world, variant)
+    _delete_blob(world, f"uploads/{never_uploaded}")  # the client never sent the bytes
+    _db(world, "UPDATE documents SET updated_at = :t WHERE id IN (:a, :b, :c)",
+        {"t": datetime.now(timezone.utc) - timedelta(hours=2), "a": doc_id, "b": lost_notification,
+         "c": never_uploaded})
     world.drain()
     code, out = world.run_job("sweep", world.comps["sweep"].job_args or [])
     assert code == 0, out[-3000:]
     published = world.drain()
     redriven = [json.loads(m.data)["payload"]["document_id"] for m in published.get("document-uploaded", [])]
-    assert doc_id in redriven, out[-2000:]
+    assert sorted(redriven) == sorted([doc_id, lost_notification]), out[-2000:]
+    assert _document(world, lost_notification)["progress"]["stage"] == "queued"
+    assert (_document(world, never_uploaded)["status"], _document(world, never_uploaded)["error_code"]) == \
+        ("failed", "upload_expired")
     from jobs.sweep_job import redrive_count
 
     assert redrive_count(_document(world, doc_id)["progress"]) == 1
@@ -550,3 +586,5 @@ def test_dead_lettered_upload_ends_failed_through_the_dispatcher(world: World, d
     assert status == 200, body[:300]
     doc = _document(world, doc_id)
     assert (doc["status"], doc["error_code"]) == ("failed", "dispatch_failed")
+    [row] = _db(world, "SELECT error_message FROM documents WHERE id = :i", {"i": doc_id})
+    assert "after 5 delivery attempts" in row[0]

@@ -155,8 +155,7 @@ def test_no_basic_roles_anywhere(tf: Any) -> None:
 
 def test_dispatcher_can_only_run_jobs(tf: Any) -> None:
     role = tf.resource("google_project_iam_custom_role", "modules/iam/")
-    assert set(role["permissions"]) == {"run.jobs.run", "run.jobs.runWithOverrides", "run.jobs.get",
-                                        "run.executions.get"}
+    assert set(role["permissions"]) == {"run.jobs.run", "run.jobs.runWithOverrides"}
     # running an existing job needs no actAs on its identity: nobody holds serviceAccountUser on another account
     act_as = tf.module_call("modules/stack/", "iam")["act_as"]
     assert not [g for g in act_as.values() if g["role"] == "roles/iam.serviceAccountUser"]
@@ -191,7 +190,19 @@ def test_cloudflare_record_is_proxied_and_tls_is_strict(tf: Any) -> None:
 
 def test_alerts_cover_failed_documents_dlq_jobs_and_5xx(tf: Any) -> None:
     policies = {name: body for _, name, body in tf.resources("google_monitoring_alert_policy", "modules/observability/")}
-    assert set(policies) == {"failed_documents", "dead_letter_depth", "job_failures", "api_5xx"}
+    assert set(policies) == {"failed_documents", "dead_letter_depth", "job_failures", "api_5xx", "api_uptime",
+                             "cloudsql", "filestore"}
+    assert "docs/runbook.md" in _first(policies["dead_letter_depth"]["documentation"])["content"]
+    assert "run the sweep" not in str(policies)  # the alert names the exact command instead
+    sql = {_first(c["condition_threshold"])["filter"].split("metric.type=")[1] for c in policies["cloudsql"]["conditions"]}
+    assert {'"cloudsql.googleapis.com/database/cpu/utilization"', '"cloudsql.googleapis.com/database/disk/utilization"',
+            '"cloudsql.googleapis.com/database/postgresql/num_backends"'} == sql
+    assert tf.resource("google_monitoring_uptime_check_config", "modules/observability/")["count"]
+    budget = tf.resource("google_billing_budget", "modules/observability/")
+    assert budget["count"] == "${var.billing_account_id == null ? 0 : 1}"
+    obs = tf.module_call("modules/stack/", "observability")
+    assert obs["api_host"] == "${var.api_host}" and obs["cloudsql_instance"] == "${module.database.instance_name}"
+    assert "${module.sweep_job.name}" in obs["job_names"]
     dlq = _first(_first(policies["dead_letter_depth"]["conditions"])["condition_threshold"])
     assert "num_undelivered_messages" in dlq["filter"]
     assert tf.resources("google_logging_metric", "modules/observability/")
@@ -258,3 +269,15 @@ def test_cloudflare_paid_features_follow_the_plan(tf: Any) -> None:
     assert defaults["rate_limit_mitigation_timeout"] <= limits["free"]["max_timeout"]
     pre = _first(rulesets["rate_limit"]["lifecycle"])["precondition"]
     assert len(pre) == 2
+
+
+def test_no_shared_origin_secret_and_mtls_is_available(tf: Any) -> None:
+    policy = tf.resource("google_compute_security_policy", "modules/edge/")
+    assert "headers[" not in str(policy).replace("headers['host']", "")  # no secret compared in the policy
+    assert not [n for _, n, v in tf.named("variable", "modules/edge/") if v.get("sensitive")], "a secret is back at the edge"
+    proxy = tf.resource("google_compute_target_https_proxy", "modules/edge/")
+    assert proxy["server_tls_policy"] == "${local.origin_mtls ? google_network_security_server_tls_policy.cloudflare[0].id : null}"
+    tls = tf.resource("google_network_security_server_tls_policy", "modules/edge/")
+    assert _first(tls["mtls_policy"])["client_validation_mode"] == "REJECT_INVALID"
+    aop = tf.resource("cloudflare_authenticated_origin_pulls", "modules/edge/")
+    assert aop["enabled"] is True and aop["count"] == "${local.origin_mtls ? 1 : 0}"

@@ -90,9 +90,20 @@ variable "cloudflare_plan" {
   default     = "free"
 }
 
-variable "origin_auth_header_value" {
-  description = "Optional shared secret between Cloudflare and Cloud Armor (TF_VAR_origin_auth_header_value); null disables."
+variable "cloudflare_origin_pull_ca_pem" {
+  description = "Cloudflare's authenticated-origin-pull CA (PEM, public), e.g. file(\"cloudflare-origin-pull-ca.pem\"); null disables mTLS at the origin."
   type        = string
   default     = null
-  sensitive   = true
+}
+
+variable "billing_account_id" {
+  description = "Billing account for the monthly budget alert (e.g. 012345-6789AB-CDEF01); null creates no budget."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget" {
+  description = "Monthly spend the budget alert measures against, in the billing account's currency."
+  type        = number
+  default     = 300
 }

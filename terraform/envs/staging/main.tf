@@ -34,11 +34,13 @@ module "atlas" {
   db_availability_type = "ZONAL"
   deletion_protection  = false
 
-  alert_emails  = var.alert_emails
-  sweep_enabled = var.sweep_enabled
+  alert_emails       = var.alert_emails
+  billing_account_id = var.billing_account_id
+  monthly_budget     = var.monthly_budget
+  sweep_enabled      = var.sweep_enabled
 
-  api_host                 = var.api_host
-  cloudflare_zone_id       = var.cloudflare_zone_id
-  cloudflare_plan          = var.cloudflare_plan
-  origin_auth_header_value = var.origin_auth_header_value
+  api_host                      = var.api_host
+  cloudflare_zone_id            = var.cloudflare_zone_id
+  cloudflare_plan               = var.cloudflare_plan
+  cloudflare_origin_pull_ca_pem = var.cloudflare_origin_pull_ca_pem
 }

@@ -21,6 +21,7 @@ locals {
   rate_limited_expression = (local.limits.host_field
     ? format("(http.host eq \"%s\" and (%s))", var.api_host, local.rate_limited_paths)
   : "(${local.rate_limited_paths})")
+  origin_mtls = var.cloudflare_origin_pull_ca_pem != null
   # Managed rulesets (Cloudflare Managed, OWASP core) need Pro or above; Free zones get Cloudflare's free
   # managed ruleset automatically.
   waf_managed_enabled = var.cloudflare_plan != "free" && length(var.waf_managed_ruleset_ids) > 0
@@ -63,20 +64,6 @@ resource "google_compute_security_policy" "origin" {
     match {
       expr {
         expression = "request.headers['host'] != '${var.api_host}'"
-      }
-    }
-  }
-
-  dynamic "rule" {
-    for_each = var.origin_auth_header_value == null ? [] : [var.origin_auth_header_value]
-    content {
-      action      = "deny(403)"
-      priority    = 300
-      description = "Missing or wrong origin secret header set by the Cloudflare transform rule."
-      match {
-        expr {
-          expression = "request.headers['${lower(var.origin_auth_header_name)}'] != '${rule.value}'"
-        }
       }
     }
   }
@@ -171,11 +158,62 @@ resource "google_compute_ssl_policy" "api" {
 }
 
 resource "google_compute_target_https_proxy" "api" {
-  project         = var.project_id
-  name            = "${local.name}-https"
-  url_map         = google_compute_url_map.api.id
-  certificate_map = "//certificatemanager.googleapis.com/${google_certificate_manager_certificate_map.api.id}"
-  ssl_policy      = google_compute_ssl_policy.api.id
+  project           = var.project_id
+  name              = "${local.name}-https"
+  url_map           = google_compute_url_map.api.id
+  certificate_map   = "//certificatemanager.googleapis.com/${google_certificate_manager_certificate_map.api.id}"
+  ssl_policy        = google_compute_ssl_policy.api.id
+  server_tls_policy = local.origin_mtls ? google_network_security_server_tls_policy.cloudflare[0].id : null
+}
+
+# ---- Authenticated origin pulls: the load balancer accepts only TLS clients holding Cloudflare's origin-pull
+# certificate (mTLS). Nothing secret is involved: the trust anchor is Cloudflare's public CA certificate, so no
+# shared secret sits in Terraform state or in the Cloud Armor policy.
+# https://developers.cloudflare.com/ssl/origin-configuration/authenticated-origin-pull/
+# https://cloud.google.com/load-balancing/docs/mtls
+
+data "google_project" "this" {
+  count = local.origin_mtls ? 1 : 0
+
+  project_id = var.project_id
+}
+
+resource "google_certificate_manager_trust_config" "cloudflare" {
+  count = local.origin_mtls ? 1 : 0
+
+  project     = var.project_id
+  name        = "${local.name}-cloudflare-origin-pull"
+  location    = "global"
+  description = "Cloudflare's authenticated-origin-pull CA: the only client certificates the origin accepts."
+
+  trust_stores {
+    trust_anchors {
+      pem_certificate = var.cloudflare_origin_pull_ca_pem
+    }
+  }
+}
+
+# google-beta: the resource has long been beta-only in the provider, and the beta provider also serves GA APIs.
+resource "google_network_security_server_tls_policy" "cloudflare" {
+  count    = local.origin_mtls ? 1 : 0
+  provider = google-beta
+
+  project     = var.project_id
+  name        = "${local.name}-cloudflare-mtls"
+  location    = "global"
+  description = "Reject TLS clients without a certificate from Cloudflare's origin-pull CA."
+
+  mtls_policy {
+    client_validation_mode         = "REJECT_INVALID"
+    client_validation_trust_config = "projects/${data.google_project.this[0].number}/locations/global/trustConfigs/${google_certificate_manager_trust_config.cloudflare[0].name}"
+  }
+}
+
+resource "cloudflare_authenticated_origin_pulls" "zone" {
+  count = local.origin_mtls ? 1 : 0
+
+  zone_id = var.cloudflare_zone_id
+  enabled = true
 }
 
 resource "google_compute_global_address" "api" {
@@ -281,30 +319,6 @@ resource "cloudflare_ruleset" "rate_limit" {
     precondition {
       condition     = var.rate_limit_mitigation_timeout <= local.limits.max_timeout
       error_message = "rate_limit_mitigation_timeout must be at most ${local.limits.max_timeout} s on the ${var.cloudflare_plan} plan."
-    }
-  }
-}
-
-resource "cloudflare_ruleset" "origin_auth" {
-  count = var.origin_auth_header_value == null ? 0 : 1
-
-  zone_id     = var.cloudflare_zone_id
-  name        = "Atlas origin secret header"
-  description = "Adds the shared secret header Cloud Armor requires at the origin."
-  kind        = "zone"
-  phase       = "http_request_late_transform"
-
-  rules {
-    action      = "rewrite"
-    description = "Set origin secret header"
-    expression  = "(http.host eq \"${var.api_host}\")"
-    enabled     = true
-    action_parameters {
-      headers {
-        name      = var.origin_auth_header_name
-        operation = "set"
-        value     = var.origin_auth_header_value
-      }
     }
   }
 }

@@ -79,21 +79,14 @@ variable "cloudflare_ip_ranges" {
   }
 }
 
-variable "origin_auth_header_name" {
-  description = "Header Cloudflare adds and Cloud Armor requires when origin_auth_header_value is set."
-  type        = string
-  default     = "X-Atlas-Origin-Auth"
-}
-
-variable "origin_auth_header_value" {
-  description = "Optional shared secret sent by Cloudflare to the origin; null relies on IP ranges, host and SNI checks only."
+variable "cloudflare_origin_pull_ca_pem" {
+  description = "PEM of Cloudflare's authenticated-origin-pull CA (public; https://developers.cloudflare.com/ssl/origin-configuration/authenticated-origin-pull/set-up/zone-level/). Set it to require Cloudflare's client certificate at the load balancer (mTLS); null relies on the IP ranges, host and SNI checks only."
   type        = string
   default     = null
-  sensitive   = true
 
   validation {
-    condition     = var.origin_auth_header_value == null || can(regex("^[A-Za-z0-9_-]{32,}$", var.origin_auth_header_value))
-    error_message = "origin_auth_header_value must be at least 32 URL-safe characters."
+    condition     = var.cloudflare_origin_pull_ca_pem == null || can(regex("-----BEGIN CERTIFICATE-----", var.cloudflare_origin_pull_ca_pem))
+    error_message = "cloudflare_origin_pull_ca_pem must be a PEM certificate."
   }
 }
 

@@ -7,3 +7,8 @@ output "export_path" {
   description = "NFS export path (/<share_name>)."
   value       = "/${google_filestore_instance.this.file_shares[0].name}"
 }
+
+output "instance_name" {
+  description = "Filestore instance name (for the free-space alert)."
+  value       = google_filestore_instance.this.name
+}

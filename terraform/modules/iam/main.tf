@@ -28,10 +28,10 @@ resource "google_project_iam_custom_role" "job_runner" {
   project     = var.project_id
   role_id     = var.job_runner_role_id
   title       = "Atlas job runner"
-  description = "Run Atlas Cloud Run jobs with overrides and read their executions; bound on individual jobs only."
+  description = "Run Atlas Cloud Run jobs with overrides; bound on individual jobs only."
+  # Starting an execution with per-run args/env is all the dispatcher and the scheduler do; neither reads
+  # executions back, and running an existing job needs no actAs on its identity.
   permissions = [
-    "run.executions.get",
-    "run.jobs.get",
     "run.jobs.run",
     "run.jobs.runWithOverrides",
   ]

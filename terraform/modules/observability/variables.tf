@@ -67,3 +67,80 @@ variable "notification_channel_ids" {
   type        = list(string)
   default     = []
 }
+
+variable "region" {
+  description = "Region of the jobs (for the commands in alert documentation)."
+  type        = string
+}
+
+variable "sweep_job_name" {
+  description = "Cloud Run job name of the sweep (named in the dead-letter alert's documentation)."
+  type        = string
+  default     = "atlas-sweep"
+}
+
+variable "api_host" {
+  description = "Public host name of the API for the uptime check through Cloudflare; null disables the check."
+  type        = string
+  default     = null
+}
+
+variable "api_health_path" {
+  description = "Health path the uptime check requests."
+  type        = string
+  default     = "/health"
+}
+
+variable "cloudsql_instance" {
+  description = "Cloud SQL instance name whose CPU, disk and connections are alerted on; null disables."
+  type        = string
+  default     = null
+}
+
+variable "cloudsql_cpu_threshold" {
+  description = "Cloud SQL CPU utilisation (0-1) sustained for 10 minutes above which the alert fires."
+  type        = number
+  default     = 0.8
+}
+
+variable "cloudsql_disk_threshold" {
+  description = "Cloud SQL disk utilisation (0-1) above which the alert fires."
+  type        = number
+  default     = 0.85
+}
+
+variable "cloudsql_max_backends" {
+  description = "Postgres connections above which the alert fires (Cloud Run instances x pool size grow them)."
+  type        = number
+  default     = 80
+}
+
+variable "filestore_instance" {
+  description = "Filestore instance name whose free space is alerted on; null disables."
+  type        = string
+  default     = null
+}
+
+variable "filestore_free_percent" {
+  description = "Free space (percent) on the Chroma share below which the alert fires."
+  type        = number
+  default     = 15
+}
+
+variable "billing_account_id" {
+  description = "Billing account for the monthly budget alert (the deployer needs billing.budgets.create on it); null disables."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget" {
+  description = "Monthly spend, in budget_currency, the budget alert measures against (50%, 90%, 100%)."
+  type        = number
+  default     = 300
+}
+
+variable "budget_currency" {
+  description = "Currency of monthly_budget (the billing account's currency)."
+  type        = string
+  default     = "EUR"
+}

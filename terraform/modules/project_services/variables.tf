@@ -13,6 +13,7 @@ variable "services" {
   type        = list(string)
   default = [
     "artifactregistry.googleapis.com",
+    "billingbudgets.googleapis.com",
     "certificatemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",

@@ -24,7 +24,7 @@ resource "google_cloud_scheduler_job" "sweep" {
   project          = var.project_id
   region           = var.region
   name             = var.name
-  description      = "Periodic ${var.job_name} run (reindex / outbox sweep)."
+  description      = "Periodic ${var.job_name} run (lost uploads, stuck documents, outbox relay)."
   schedule         = var.schedule
   time_zone        = var.time_zone
   attempt_deadline = "320s"

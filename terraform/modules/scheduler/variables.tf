@@ -27,7 +27,7 @@ variable "account_id" {
 }
 
 variable "job_name" {
-  description = "Cloud Run job the schedule starts (the index job: reindex and outbox sweep)."
+  description = "Cloud Run job the schedule starts (the stack passes atlas-sweep)."
   type        = string
 }
 

@@ -498,6 +498,14 @@ module "observability" {
   api_service_name         = module.api.name
   job_names                = [module.extract_job.name, module.index_job.name, module.sweep_job.name]
   dead_letter_subscription = module.pubsub.dead_letter_subscription_name
+  region                   = var.region
+  sweep_job_name           = module.sweep_job.name
+  api_host                 = var.api_host
+  api_health_path          = var.api_health_path
+  cloudsql_instance        = module.database.instance_name
+  filestore_instance       = module.filestore.instance_name
+  billing_account_id       = var.billing_account_id
+  monthly_budget           = var.monthly_budget
   alert_emails             = var.alert_emails
   notification_channel_ids = var.notification_channel_ids
 
@@ -512,7 +520,7 @@ module "edge" {
   api_host                      = var.api_host
   cloudflare_zone_id            = var.cloudflare_zone_id
   cloudflare_ip_ranges          = var.cloudflare_ip_ranges
-  origin_auth_header_value      = var.origin_auth_header_value
+  cloudflare_origin_pull_ca_pem = var.cloudflare_origin_pull_ca_pem
   cloudflare_plan               = var.cloudflare_plan
   rate_limit_period             = var.rate_limit_period
   rate_limit_requests           = var.rate_limit_requests

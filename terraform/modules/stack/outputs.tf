@@ -39,8 +39,13 @@ output "topics" {
 }
 
 output "jobs" {
-  description = "Cloud Run job names (ATLAS_EXTRACT_JOB, ATLAS_INDEX_JOB)."
-  value       = { extract = module.extract_job.name, index = module.index_job.name }
+  description = "Cloud Run job names (ATLAS_EXTRACT_JOB, ATLAS_INDEX_JOB, the sweep and the migrate job)."
+  value = {
+    extract = module.extract_job.name
+    index   = module.index_job.name
+    sweep   = module.sweep_job.name
+    migrate = module.migrate_job.name
+  }
 }
 
 output "secret_ids" {

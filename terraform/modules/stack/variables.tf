@@ -195,6 +195,18 @@ variable "notification_channel_ids" {
   default     = []
 }
 
+variable "billing_account_id" {
+  description = "Billing account for the monthly budget alert; null creates no budget."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget" {
+  description = "Monthly spend the budget alert measures against (in the billing account's currency)."
+  type        = number
+  default     = 300
+}
+
 variable "sweep_enabled" {
   description = "Create the Cloud Scheduler job that runs the sweep job (lost uploads, stuck documents, outbox relay)."
   type        = bool
@@ -223,11 +235,10 @@ variable "cloudflare_ip_ranges" {
   default     = null
 }
 
-variable "origin_auth_header_value" {
-  description = "Optional shared secret Cloudflare sends and Cloud Armor requires; null disables."
+variable "cloudflare_origin_pull_ca_pem" {
+  description = "Cloudflare's authenticated-origin-pull CA certificate (PEM, public); set it to require Cloudflare's client certificate at the load balancer. null disables."
   type        = string
   default     = null
-  sensitive   = true
 }
 
 variable "cloudflare_plan" {
