@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # documents looked at per category and pass
 REQUEUED = "requeued"  # the progress stage a re-drive records
+WEBHOOK_ROUNDS = 5  # at most 5 x BATCH webhook deliveries per pass
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class SweepResult:
     failed_stuck: int
     published: int
     deferred: int
+    webhooks_sent: int = 0
 
 
 def _candidates(engine: Any, statuses: tuple[str, ...], before: datetime) -> list[tuple[str, str]]:
@@ -113,6 +115,7 @@ def sweep(svc: Any, settings: JobSettings, *, now: datetime | None = None) -> Sw
     """One pass: lost uploads, stuck documents, then the outbox (so re-drives are published at once)."""
     from pipeline.relay import relay_outbox, relay_queue
     from pipeline.signed_uploads import AWAITING_UPLOAD
+    from pipeline.usecases.webhooks import deliver_due, http_post
 
     now = now or datetime.now(timezone.utc)
     counts = {"completed": 0, "expired": 0, "rejected": 0, "redriven": 0, "failed": 0}
@@ -134,9 +137,16 @@ def sweep(svc: Any, settings: JobSettings, *, now: datetime | None = None) -> Sw
             if outcome:
                 counts[outcome] += 1
     relayed = relay_outbox(relay_queue(svc.engine), svc.bus, max_events=10_000)
+    sent = 0
+    for _ in range(WEBHOOK_ROUNDS):  # the cloud runtime's webhook sender: what is due at each scheduled pass
+        got = deliver_due(uow_factory=svc.uow_factory, post=http_post(), limit=BATCH,
+                          allow_private=settings.webhooks_may_call_private)
+        sent += got
+        if got < BATCH:
+            break
     result = SweepResult(completed_uploads=counts["completed"], expired_uploads=counts["expired"],
                          rejected_uploads=counts["rejected"], redriven=counts["redriven"], failed_stuck=counts["failed"],
-                         published=relayed.published, deferred=relayed.deferred)
+                         published=relayed.published, deferred=relayed.deferred, webhooks_sent=sent)
     log.info("sweep done", extra=result.__dict__)
     return result
 

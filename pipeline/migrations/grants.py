@@ -32,6 +32,10 @@ PRIVILEGES: dict[str, dict[str, tuple[str, ...]]] = {
     "processed_events": {"api": RW, "dispatcher": RW, "extract": R, "index": RW, "sweep": R},
     "idempotency_keys": {"api": RWD},
     "index_generations": {"api": R, "index": RWD},
+    # webhooks: the API manages endpoints; whoever ends a document ready or failed queues deliveries in the same
+    # transaction; the sweep sends them (and records each attempt)
+    "webhooks": {"api": RWD, "dispatcher": R, "extract": R, "sweep": R},
+    "webhook_deliveries": {"api": RWD, "dispatcher": RW, "extract": RW, "sweep": RW},
     **{table: {"api": RWD} for table in LEGACY_TABLES},
 }
 
