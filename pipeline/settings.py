@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     single_box: bool = Field(False, alias="ATLAS_SINGLE_BOX")
 
     # security
+    # the old backend's index-server authkey: accepted so old environments load, used by nothing (no index server)
     index_server_key: str | None = Field(None, alias="INDEX_SERVER_KEY")
     api_key_pepper: str = Field("atlas-dev-pepper-not-for-production", alias="ATLAS_API_KEY_PEPPER")
     cors_origins: str = Field("http://localhost:3000,http://localhost:3001", alias="CORS_ORIGINS")
@@ -137,8 +138,6 @@ class Settings(BaseSettings):
         if not self.is_production:
             return
         problems = []
-        if not self.index_server_key or len(self.index_server_key) < 16:
-            problems.append("INDEX_SERVER_KEY must be set to at least 16 characters")
         if self.api_key_pepper == Settings.model_fields["api_key_pepper"].default or len(self.api_key_pepper) < 16:
             problems.append("ATLAS_API_KEY_PEPPER must be set to a secret of at least 16 characters")
         if "*" in self.cors_origin_list:
