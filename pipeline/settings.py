@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         if self.sqlalchemy_url.startswith("sqlite") and not self.single_box:
             problems.append("DATABASE_URL/POSTGRES_* must point at Postgres, not SQLite "
                             "(set ATLAS_SINGLE_BOX=true for the one-container deployment)")
+        if self.google_client_id and self.legacy_api and (
+                not self.google_redirect_uri.startswith("https://")
+                or self.google_redirect_uri == Settings.model_fields["google_redirect_uri"].default):
+            problems.append("GOOGLE_REDIRECT_URI must be the public https:// callback of this API "
+                            "(…/api/google-drive/auth/callback), not the localhost default")
         if self.legacy_trust_user_id and self.host not in LOOPBACK:
             problems.append("ATLAS_LEGACY_TRUST_USER_ID must be off on a public address")
         if problems:
