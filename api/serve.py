@@ -128,7 +128,8 @@ class Server:
         log.info("draining", extra={"in_flight": self.inflight.active, "grace_s": self.grace_s})
         while time.monotonic() < deadline:
             worker_busy = stopper is not None and stopper.is_alive()
-            if self.inflight.active <= 0 and not worker_busy and not self._output_pending():
+            if self.inflight.active <= 0 and not worker_busy and not self._tasks_running() \
+                    and not self._output_pending():
                 break
             wasyncore.loop(timeout=0.1, map=self.map, count=1)
         clean = self.inflight.active <= 0
@@ -143,6 +144,12 @@ class Server:
         wasyncore.close_all(self.map)
         log.info("stopped", extra={"clean": clean, "seconds": round(time.monotonic() - started, 2)})
         return clean
+
+    def _tasks_running(self) -> bool:
+        """Whether a waitress thread still has a task: it writes a response's last chunk after the app is done."""
+        dispatcher = self.server.task_dispatcher
+        with dispatcher.lock:
+            return dispatcher.active_count > 0 or bool(dispatcher.queue)
 
     def _output_pending(self) -> bool:
         from waitress.channel import HTTPChannel

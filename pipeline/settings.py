@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     single_box: bool = Field(False, alias="ATLAS_SINGLE_BOX")
 
     # security
+    # the old backend's index-server authkey: accepted so old environments load, used by nothing (no index server)
     index_server_key: str | None = Field(None, alias="INDEX_SERVER_KEY")
     api_key_pepper: str = Field("atlas-dev-pepper-not-for-production", alias="ATLAS_API_KEY_PEPPER")
     cors_origins: str = Field("http://localhost:3000,http://localhost:3001", alias="CORS_ORIGINS")
@@ -145,8 +146,6 @@ class Settings(BaseSettings):
         if not self.is_production:
             return
         problems = []
-        if not self.index_server_key or len(self.index_server_key) < 16:
-            problems.append("INDEX_SERVER_KEY must be set to at least 16 characters")
         if self.api_key_pepper == Settings.model_fields["api_key_pepper"].default or len(self.api_key_pepper) < 16:
             problems.append("ATLAS_API_KEY_PEPPER must be set to a secret of at least 16 characters")
         if "*" in self.cors_origin_list:
@@ -156,6 +155,11 @@ class Settings(BaseSettings):
         if self.sqlalchemy_url.startswith("sqlite") and not self.single_box:
             problems.append("DATABASE_URL/POSTGRES_* must point at Postgres, not SQLite "
                             "(set ATLAS_SINGLE_BOX=true for the one-container deployment)")
+        if self.google_client_id and self.legacy_api and (
+                not self.google_redirect_uri.startswith("https://")
+                or self.google_redirect_uri == Settings.model_fields["google_redirect_uri"].default):
+            problems.append("GOOGLE_REDIRECT_URI must be the public https:// callback of this API "
+                            "(…/api/google-drive/auth/callback), not the localhost default")
         if self.legacy_trust_user_id and self.host not in LOOPBACK:
             problems.append("ATLAS_LEGACY_TRUST_USER_ID must be off on a public address")
         if problems:

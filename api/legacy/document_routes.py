@@ -93,12 +93,8 @@ def register_document() -> Response | tuple[Response, int]:
     caller = current_caller(user_id)
 
     def work(conn: Any) -> dict[str, Any]:
-        user = records.get_user(conn, user_id)
-        if user is None:
-            user = records.ensure_user(conn, user_id, email=body.get("user_email"), name=body.get("user_name"),
-                                       org_id=caller.org_id)
-        elif caller.org_id is not None and user["org_id"] != caller.org_id:
-            raise Conflict("user belongs to another organisation")
+        user = records.get_user(conn, caller.org_id, user_id) or records.ensure_user(
+            conn, user_id, email=body.get("user_email"), name=body.get("user_name"), org_id=caller.org_id)
         upload = records.find_upload(conn, str(body["file_path"]), caller.org_id)
         if upload is not None and not may_read_upload(conn, caller, upload):
             raise NotFound("File not found")  # registering another user's token must not grant access to it
@@ -109,7 +105,8 @@ def register_document() -> Response | tuple[Response, int]:
             found = SqlDocuments(conn).find_by_hash(upload["org_id"], upload["content_hash"])
             source_id = found.id if found else None
         doc = sharing.register_document(
-            conn, org_id=user["org_id"], user_id=user_id, title=str(body["title"]), file_path=str(body["file_path"]),
+            conn, org_id=user["org_id"], user_id=user_id, user_key=user["key"], title=str(body["title"]),
+            file_path=str(body["file_path"]),
             sharing_type=sharing_type, shared_emails=emails, license_fee=fee,
             extracted_data=extracted, risk_flags=flags,
             asset_type=asset_type, source_document_id=source_id)
@@ -141,8 +138,9 @@ def user_documents(user_id: str) -> Response:
     caller = current_caller(user_id)
     with services().uow_factory() as uow:
         docs: list[dict[str, Any]] = []
-        if user_in_scope(uow.conn, caller, user_id) is not None:
-            for d in records.list_registrations(uow.conn, user_id, caller.org_id):
+        user = user_in_scope(uow.conn, caller, user_id)
+        if user is not None:
+            for d in records.list_registrations(uow.conn, user["key"]):
                 docs.append(document_json(d, records.list_activities(uow.conn, d["id"], newest_first=True)))
     return jsonify({"status": "success", "documents": docs, "count": len(docs)})
 

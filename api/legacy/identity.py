@@ -55,13 +55,8 @@ def working_org(conn: Connection, caller: Caller) -> str:
 
 
 def user_in_scope(conn: Connection, caller: Caller, user_id: str) -> dict[str, Any] | None:
-    """The user row when the caller may act for it (same organisation as the key), else None."""
-    user = records.get_user(conn, user_id)
-    if user is None:
-        return None
-    if caller.org_id is not None and user["org_id"] != caller.org_id:
-        return None
-    return user
+    """The caller's organisation's user with this id (users are per organisation), else None."""
+    return records.get_user(conn, caller.org_id, user_id)
 
 
 def check_document(conn: Connection, caller: Caller, doc_id: str) -> dict[str, Any]:
@@ -87,7 +82,7 @@ def reading_org(conn: Connection, caller: Caller) -> str | None:
     if caller.org_id is not None:
         return caller.org_id
     if caller.user_id:
-        user = records.get_user(conn, caller.user_id)
+        user = records.get_user(conn, None, caller.user_id)
         return user["org_id"] if user else None
     return records.find_org(conn, records.SHARED_ORG)
 
@@ -101,7 +96,7 @@ def may_read_upload(conn: Connection, caller: Caller, upload: dict[str, Any]) ->
         return upload["org_id"] == caller.org_id
     if not caller.user_id:
         return True
-    user = records.get_user(conn, caller.user_id)
+    user = records.get_user(conn, None, caller.user_id)
     if user is not None and upload["org_id"] == user["org_id"]:
         return True
     # the app's /upload carries no user id: shared development uploads. Registering someone else's token grants

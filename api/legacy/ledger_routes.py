@@ -79,5 +79,9 @@ def blockchain_events() -> Response | tuple[Response, int]:
         return bad_request("limit must be an integer")
     limit = max(1, min(limit, MAX_EVENTS))
     with services().uow_factory() as uow:
-        rows = records.list_ledger(uow.conn, org_id=caller.org_id, user_id=caller.user_id, limit=limit)
+        user_key = None
+        if caller.user_id is not None:
+            user = records.get_user(uow.conn, caller.org_id, caller.user_id)
+            user_key = user["key"] if user else ""  # an unknown user has no ledger entries
+        rows = records.list_ledger(uow.conn, org_id=caller.org_id, user_key=user_key, limit=limit)
     return jsonify({"status": "success", "events": [event_json(a) for a in rows], "count": len(rows)})

@@ -1,6 +1,7 @@
 """JSON of the legacy records: DocumentRecord and Activity (epoch-second floats, `type` plus `activity_type`)."""
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Any
 
 
@@ -30,5 +31,7 @@ def document_json(doc: dict[str, Any], activities: list[dict[str, Any]], *,
 def user_json(u: dict[str, Any]) -> dict[str, Any]:
     """The user object of /sync-user."""
     created = u.get("created_at")
+    if created is not None and created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=timezone.utc)
     return {"id": u["id"], "email": u["email"], "name": u.get("name"),
             "created_at": created.isoformat() if created is not None else None}

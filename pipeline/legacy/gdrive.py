@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,45 +78,63 @@ def decrypt_tokens(blob: bytes, pepper: str) -> dict[str, Any]:
         raise Unauthorized("stored Google Drive tokens cannot be decrypted; reconnect Google Drive") from exc
 
 
-def sign_state(user_id: str, pepper: str) -> str:
-    """OAuth state naming the user, with a nonce, signed so the callback cannot be pointed at another user."""
-    nonce = secrets.token_urlsafe(12)
-    body = base64.urlsafe_b64encode(f"{user_id}\n{nonce}".encode()).decode().rstrip("=")
+STATE_TTL_S = 600  # a sign-in must be finished within ten minutes
+
+
+def new_nonce() -> str:
+    """The one-time id of a sign-in attempt (state, pending row and browser cookie share it)."""
+    return secrets.token_urlsafe(24)
+
+
+def new_code_verifier() -> str:
+    """A PKCE code verifier (RFC 7636: 43-128 unreserved characters); kept server-side until the callback."""
+    return secrets.token_urlsafe(64)
+
+
+def sign_state(user_key: str, nonce: str, pepper: str, *, issued_at: float | None = None) -> str:
+    """OAuth state naming the user, the attempt and its time, signed so it cannot be forged or repointed."""
+    issued = int(time.time() if issued_at is None else issued_at)
+    body = base64.urlsafe_b64encode(f"{user_key}\n{nonce}\n{issued}".encode()).decode().rstrip("=")
     mac = hmac.new(pepper.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
     return f"{body}.{mac}"
 
 
-def verify_state(state: str, pepper: str) -> str:
-    """The user id inside a state made by sign_state; Unauthorized when forged."""
+def verify_state(state: str, pepper: str, *, now: float | None = None) -> tuple[str, str]:
+    """(user key, nonce) of a state made by sign_state; Unauthorized when forged, malformed or expired."""
     body, _, mac = (state or "").partition(".")
     good = hmac.new(pepper.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
     if not body or not hmac.compare_digest(mac, good):
         raise Unauthorized("invalid OAuth state")
-    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().split("\n", 1)[0]
+    parts = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().split("\n")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise Unauthorized("invalid OAuth state")
+    if (time.time() if now is None else now) - int(parts[2]) > STATE_TTL_S:
+        raise Unauthorized("this Google sign-in expired; start it again")
+    return parts[0], parts[1]
 
 
-def _flow(cfg: DriveConfig, state: str | None = None):  # type: ignore[no-untyped-def]
+def _flow(cfg: DriveConfig, state: str | None = None, code_verifier: str | None = None):  # type: ignore[no-untyped-def]
     from google_auth_oauthlib.flow import Flow
 
     client = {"web": {"client_id": cfg.client_id, "client_secret": cfg.client_secret, "auth_uri": cfg.auth_uri,
                       "token_uri": cfg.token_uri, "redirect_uris": [cfg.redirect_uri]}}
     flow = Flow.from_client_config(client, scopes=SCOPES, state=state, redirect_uri=cfg.redirect_uri,
-                                   autogenerate_code_verifier=False)
+                                   code_verifier=code_verifier, autogenerate_code_verifier=False)
     if cfg.ca_bundle:
         flow.oauth2session.verify = cfg.ca_bundle
     return flow
 
 
-def authorization_url(cfg: DriveConfig, state: str) -> str:
-    """Google's consent page URL (offline access, so a refresh token comes back)."""
-    url, _ = _flow(cfg, state).authorization_url(access_type="offline", prompt="consent",
-                                                 include_granted_scopes="true")
+def authorization_url(cfg: DriveConfig, state: str, code_verifier: str) -> str:
+    """Google's consent page URL (offline access, so a refresh token comes back; PKCE S256 challenge)."""
+    url, _ = _flow(cfg, state, code_verifier).authorization_url(access_type="offline", prompt="consent",
+                                                                include_granted_scopes="true")
     return url
 
 
-def exchange_code(cfg: DriveConfig, code: str) -> dict[str, Any]:
-    """Trade the callback's code for credentials (as the authorized-user JSON google-auth reads back)."""
-    flow = _flow(cfg)
+def exchange_code(cfg: DriveConfig, code: str, code_verifier: str) -> dict[str, Any]:
+    """Trade the callback's code (and the PKCE verifier) for credentials, as the authorized-user JSON."""
+    flow = _flow(cfg, code_verifier=code_verifier)
     flow.fetch_token(code=code, verify=cfg.ca_bundle or True)
     return json.loads(flow.credentials.to_json())
 

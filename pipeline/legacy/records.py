@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from pipeline.adapters.sql_uow import SqlKeys
 from pipeline.domain.errors import Conflict
-from pipeline.domain.model import utcnow
+from pipeline.domain.model import new_id, utcnow
 from pipeline.legacy import tables as lt
 
 USER_ORG_PREFIX = "user:"
@@ -32,48 +32,83 @@ def org_named(conn: Connection, name: str) -> str:
         return found.id
 
 
-def get_user(conn: Connection, user_id: str) -> dict[str, Any] | None:
-    """A user row, or None."""
-    r = conn.execute(select(lt.users).where(lt.users.c.id == user_id)).mappings().first()
-    return dict(r) if r else None
+def user_org(conn: Connection, org_id: str | None, app_id: str, *, create: bool) -> str | None:
+    """Where a user id lives: the API key's organisation, else (no key) the user's own "user:<id>"."""
+    if org_id is not None:
+        return org_id
+    name = USER_ORG_PREFIX + app_id
+    return org_named(conn, name) if create else find_org(conn, name)
+
+
+def _user(row: Any) -> dict[str, Any] | None:
+    """A users row as the routes use it: "id" is the app's id, "key" the internal one other tables reference."""
+    if row is None:
+        return None
+    out = dict(row)
+    out["key"], out["id"] = out["id"], out.pop("app_id")
+    return out
+
+
+def get_user(conn: Connection, org_id: str | None, app_id: str) -> dict[str, Any] | None:
+    """The organisation's user with this app id (no key: the user's own organisation), or None.
+
+    User ids and emails are per organisation: another organisation's "alice" is another user, never visible here.
+    """
+    org = user_org(conn, org_id, app_id, create=False)
+    if org is None:
+        return None
+    q = select(lt.users).where(lt.users.c.org_id == org, lt.users.c.app_id == app_id)
+    return _user(conn.execute(q).mappings().first())
+
+
+def get_user_by_key(conn: Connection, key: str) -> dict[str, Any] | None:
+    """A user by its internal key (rows that reference users carry it), or None."""
+    return _user(conn.execute(select(lt.users).where(lt.users.c.id == key)).mappings().first())
+
+
+def _email_taken(conn: Connection, org_id: str, email: str, *, besides: str | None = None) -> bool:
+    q = select(lt.users.c.id).where(lt.users.c.org_id == org_id, lt.users.c.email == email)
+    if besides is not None:
+        q = q.where(lt.users.c.id != besides)
+    return conn.execute(q).first() is not None
 
 
 def ensure_user(conn: Connection, user_id: str, *, email: str | None = None, name: str | None = None,
                 org_id: str | None = None) -> dict[str, Any]:
     """The user, created when missing: in org_id when given, else in its own organisation "user:<id>"."""
-    found = get_user(conn, user_id)
+    org = user_org(conn, org_id, user_id, create=True)
+    assert org is not None
+    found = get_user(conn, org, user_id)
     if found is not None:
         return found
-    org = org_id or org_named(conn, USER_ORG_PREFIX + user_id)
     email = email or f"{user_id}@temp.local"
-    if conn.execute(select(lt.users.c.id).where(lt.users.c.email == email)).first() is not None:
-        raise Conflict(f"email {email} belongs to another user")
-    row = {"id": user_id, "org_id": org, "email": email, "name": name, "created_at": utcnow()}
+    if _email_taken(conn, org, email):
+        raise Conflict(f"email {email} belongs to another user of this organisation")
+    row = {"id": new_id(), "app_id": user_id, "org_id": org, "email": email, "name": name, "created_at": utcnow()}
     conn.execute(insert(lt.users).values(**row))
-    return row
+    return _user(row)  # type: ignore[return-value]
 
 
 def sync_user(conn: Connection, user_id: str, email: str, name: str | None, *,
               org_id: str | None, may_merge: bool) -> dict[str, Any]:
-    """Upsert by id; a new id with a known email takes over that row only when may_merge (same organisation)."""
-    found = get_user(conn, user_id)
+    """Upsert by id within the organisation; a new id with a known email takes over that row only when may_merge."""
+    org = user_org(conn, org_id, user_id, create=True)
+    assert org is not None
+    found = get_user(conn, org, user_id)
     if found is not None:
-        if org_id is not None and found["org_id"] != org_id:
-            raise Conflict("user belongs to another organisation")
-        other = conn.execute(select(lt.users.c.id).where(lt.users.c.email == email,
-                                                         lt.users.c.id != user_id)).first()
-        if other is not None:
-            raise Conflict(f"email {email} belongs to another user")
-        conn.execute(update(lt.users).where(lt.users.c.id == user_id).values(email=email, name=name))
+        if _email_taken(conn, org, email, besides=found["key"]):
+            raise Conflict(f"email {email} belongs to another user of this organisation")
+        conn.execute(update(lt.users).where(lt.users.c.id == found["key"]).values(email=email, name=name))
         found.update(email=email, name=name)
         return found
-    by_email = conn.execute(select(lt.users).where(lt.users.c.email == email)).mappings().first()
+    by_email = conn.execute(select(lt.users).where(lt.users.c.org_id == org, lt.users.c.email == email)) \
+        .mappings().first()
     if by_email is not None:
-        if not may_merge or (org_id is not None and by_email["org_id"] != org_id):
-            raise Conflict(f"email {email} belongs to another user")
-        conn.execute(update(lt.users).where(lt.users.c.id == by_email["id"]).values(id=user_id, name=name))
-        return {**dict(by_email), "id": user_id, "name": name}
-    return ensure_user(conn, user_id, email=email, name=name, org_id=org_id)
+        if not may_merge:
+            raise Conflict(f"email {email} belongs to another user of this organisation")
+        conn.execute(update(lt.users).where(lt.users.c.id == by_email["id"]).values(app_id=user_id, name=name))
+        return _user({**dict(by_email), "app_id": user_id, "name": name})  # type: ignore[return-value]
+    return ensure_user(conn, user_id, email=email, name=name, org_id=org)
 
 
 def upload_token(content_hash: str, display_name: str) -> str:
@@ -112,19 +147,28 @@ def find_upload_by_name(conn: Connection, name: str, org_id: str | None) -> dict
     return dict(r) if r else None
 
 
+def _registrations() -> Any:
+    """Registered documents with their user's app id: "user_id" is the app's id, "user_key" the stored key."""
+    return select(lt.registrations, lt.users.c.app_id).join(lt.users, lt.users.c.id == lt.registrations.c.user_id)
+
+
+def _registration(row: Any) -> dict[str, Any]:
+    out = dict(row)
+    out["user_key"], out["user_id"] = out["user_id"], out.pop("app_id")
+    return out
+
+
 def get_registration(conn: Connection, doc_id: str) -> dict[str, Any] | None:
     """A registered document row, or None."""
-    r = conn.execute(select(lt.registrations).where(lt.registrations.c.id == doc_id)).mappings().first()
-    return dict(r) if r else None
+    r = conn.execute(_registrations().where(lt.registrations.c.id == doc_id)).mappings().first()
+    return _registration(r) if r else None
 
 
-def list_registrations(conn: Connection, user_id: str, org_id: str | None) -> list[dict[str, Any]]:
-    """A user's registered documents, newest first."""
-    q = select(lt.registrations).where(lt.registrations.c.user_id == user_id)
-    if org_id is not None:
-        q = q.where(lt.registrations.c.org_id == org_id)
+def list_registrations(conn: Connection, user_key: str) -> list[dict[str, Any]]:
+    """A user's registered documents (by the user's key, so within its organisation), newest first."""
+    q = _registrations().where(lt.registrations.c.user_id == user_key)
     q = q.order_by(lt.registrations.c.created_at.desc(), lt.registrations.c.id)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return [_registration(r) for r in conn.execute(q).mappings()]
 
 
 def list_activities(conn: Connection, doc_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
@@ -146,13 +190,13 @@ def find_org(conn: Connection, name: str) -> str | None:
     return org.id if org else None
 
 
-def list_ledger(conn: Connection, *, org_id: str | None, user_id: str | None, limit: int) -> list[dict[str, Any]]:
-    """Ledger activities, newest first, within an organisation and/or a user's registered documents."""
+def list_ledger(conn: Connection, *, org_id: str | None, user_key: str | None, limit: int) -> list[dict[str, Any]]:
+    """Ledger activities, newest first, within an organisation and/or a user's (by key) registered documents."""
     q = select(lt.activities)
     if org_id is not None:
         q = q.where(lt.activities.c.org_id == org_id)
-    if user_id is not None:
+    if user_key is not None:
         q = q.where(lt.activities.c.document_id.in_(
-            select(lt.registrations.c.id).where(lt.registrations.c.user_id == user_id)))
+            select(lt.registrations.c.id).where(lt.registrations.c.user_id == user_key)))
     q = q.order_by(lt.activities.c.timestamp.desc(), lt.activities.c.block_number.desc()).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]

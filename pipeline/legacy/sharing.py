@@ -32,17 +32,21 @@ def with_ledger_retry(engine: Any, work: Callable[[Connection], T], attempts: in
     raise AssertionError("unreachable")
 
 
-def register_document(conn: Connection, *, org_id: str, user_id: str, title: str, file_path: str,
-                      sharing_type: str, shared_emails: list[str], license_fee: float, extracted_data: Any,
+def register_document(conn: Connection, *, org_id: str, user_id: str, user_key: str, title: str,
+                      file_path: str, sharing_type: str, shared_emails: list[str], license_fee: float, extracted_data: Any,
                       risk_flags: Any, asset_type: str, source_document_id: str | None) -> dict[str, Any]:
-    """Insert the document and its opening activities (origination, then what sharing_type asks for)."""
+    """Insert the document and its opening activities (origination, then what sharing_type asks for).
+
+    user_id is the app's id (the actor in the ledger and in the JSON); user_key the users row it references.
+    """
     now = time.time()
-    doc = {"id": new_id(), "org_id": org_id, "user_id": user_id, "title": title, "file_path": file_path,
+    doc = {"id": new_id(), "org_id": org_id, "user_id": user_key, "title": title, "file_path": file_path,
            "source_document_id": source_document_id, "sharing_type": sharing_type, "asset_type": asset_type,
            "status": "active", "ownership_type": "owned", "license_fee": float(license_fee or 0.0),
            "revenue_generated": 0.0, "shared_emails": list(shared_emails), "extracted_data": extracted_data,
            "risk_flags": risk_flags, "created_at": now, "updated_at": now}
     conn.execute(insert(lt.registrations).values(**doc))
+    doc.update(user_id=user_id, user_key=user_key)
 
     def add(action: str, kind: str, details: str, extra: dict[str, Any] | None = None,
             revenue: float = 0.0) -> None:

@@ -8,11 +8,15 @@ from pipeline.adapters.sql_tables import metadata
 
 users = Table(
     "users", metadata,
-    Column("id", String(128), primary_key=True),  # the app's better-auth user id
+    # internal key the other tables reference (rows made before 0003_users_per_org: the app's id)
+    Column("id", String(128), primary_key=True),
     Column("org_id", String(64), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("email", String(320), nullable=False, unique=True),
+    Column("email", String(320), nullable=False),
     Column("name", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("app_id", String(128), nullable=False),  # the app's better-auth user id, unique per organisation
+    UniqueConstraint("org_id", "app_id", name="uq_users_org_app_id"),
+    UniqueConstraint("org_id", "email", name="uq_users_org_email"),
 )
 
 uploads = Table(
@@ -89,6 +93,14 @@ drive_credentials = Table(
     Column("revoked", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+drive_oauth_states = Table(  # sign-ins started and not yet finished: one use each, then deleted
+    "google_drive_oauth_states", metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE"), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 drive_files = Table(

@@ -123,8 +123,13 @@ def test_sync_user(env) -> None:
     assert env.client.post("/sync-user", json={"email": "x@y"}).get_json() == {"error": "Missing required field: user_id"}
     assert env.client.post("/sync-user", data="", content_type="application/json").get_json() == \
         {"error": "No data provided"}
-    # the same email under another id is not taken over without authentication
-    assert env.client.post("/sync-user", json={"user_id": "other", "email": "a@example.com"}).status_code == 409
+    # the same email under another id is not taken over without authentication: in development every user id is
+    # its own organisation, so "other" becomes a separate user and UID's row is untouched
+    r = env.client.post("/sync-user", json={"user_id": "other", "email": "a@example.com", "name": "O"})
+    assert r.status_code == 200 and r.get_json()["user"]["id"] == "other"
+    again = env.client.post("/sync-user", json={"user_id": UID, "email": "a@example.com", "name": "A"}).get_json()
+    assert again["user"]["id"] == UID and again["user"]["name"] == "A"
+    assert again["user"]["created_at"] == body["user"]["created_at"]
 
 
 def _check_activity(a: dict) -> None:

@@ -1,13 +1,15 @@
 """Google Drive routes against a loopback fake of the OAuth token endpoint and Drive v3 (TLS, test CA)."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -27,6 +29,7 @@ class FakeGoogle(BaseHTTPRequestHandler):
     """Token, revoke and the Drive v3 calls the client makes."""
 
     revoked: list[str] = []
+    verifiers: list[str] = []  # code_verifier of each token exchange
 
     def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
         return
@@ -57,6 +60,7 @@ class FakeGoogle(BaseHTTPRequestHandler):
             client_ok = form.get("client_secret") == ["secret"] or self.headers.get("Authorization") == basic
             if form.get("code") != ["good-code"] or not client_ok:
                 return self._json({"error": "invalid_grant"}, 400)
+            FakeGoogle.verifiers.extend(form.get("code_verifier") or [""])
             return self._json({"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600,
                                "token_type": "Bearer", "scope": " ".join(__import__("pipeline.legacy.gdrive",
                                                                                     fromlist=["x"]).SCOPES)})
@@ -154,15 +158,24 @@ def test_connect_browse_sync_and_disconnect(drive_env) -> None:
                                                                                "authenticated": False}
     url = c.get(f"/api/google-drive/auth/url?user_id={uid}").get_json()
     assert url["status"] == "success"
-    q = parse_qs(urlparse(url["auth_url"]).query)
+    start = urlparse(url["auth_url"])  # the popup opens /auth/start on the API, which sets the browser cookie
+    assert start.path == "/api/google-drive/auth/start"
+    to_google = c.get(f"{start.path}?{start.query}")
+    assert to_google.status_code == 302 and "atlas_drive_oauth=" in to_google.headers["Set-Cookie"]
+    assert "HttpOnly" in to_google.headers["Set-Cookie"] and "SameSite=Lax" in to_google.headers["Set-Cookie"]
+    q = parse_qs(urlparse(to_google.headers["Location"]).query)
     assert q["access_type"] == ["offline"] and q["client_id"] == ["cid"] and "drive.readonly" in q["scope"][0]
-    state = q["state"][0]
+    assert q["code_challenge_method"] == ["S256"]
+    state, challenge = q["state"][0], q["code_challenge"][0]
 
     forged = c.get(f"/api/google-drive/auth/callback?code=good-code&state=someone-else")
-    assert forged.status_code == 500 and b"google-drive-auth-error" in forged.data
+    assert forged.status_code == 400 and b"google-drive-auth-error" in forged.data
     assert c.get("/api/google-drive/auth/callback?state=x").get_json() == {"error": "Authorization code missing"}
     cb = c.get(f"/api/google-drive/auth/callback?code=good-code&state={state}")
     assert cb.status_code == 200 and cb.mimetype == "text/html"
+    verifier = FakeGoogle.verifiers[-1]  # PKCE: the verifier sent with the code matches the challenge Google saw
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    assert digest == challenge
     page = cb.get_data(as_text=True)
     assert '"type": "google-drive-auth-success"' in page and "owner@example.com" in page
     assert "http://localhost:3000" in page and "postMessage(m,'*')" not in page
@@ -197,7 +210,7 @@ def test_connect_browse_sync_and_disconnect(drive_env) -> None:
     from pipeline.legacy.waiting import wait_for_extraction
 
     with drive_env.svc.engine.connect() as conn:
-        org_id = conn.execute(lt.users.select().where(lt.users.c.id == uid)).first().org_id
+        org_id = conn.execute(lt.users.select().where(lt.users.c.app_id == uid)).first().org_id
     ext = wait_for_extraction(org_id, by_id["d1"]["document_id"], uow_factory=drive_env.svc.uow_factory, timeout_s=30)
     assert ext.result.field("landlord").value
 
@@ -223,3 +236,37 @@ def test_connect_browse_sync_and_disconnect(drive_env) -> None:
     assert c.get(f"/api/google-drive/auth/status?user_id={uid}").get_json()["authenticated"] is False
     synced = c.get(f"/api/google-drive/synced-files?user_id={uid}").get_json()
     assert {f["index_status"] for f in synced["files"]} == {"disconnected"}
+
+
+def _start(c, uid: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Begin a sign-in as the popup does; returns the state Google would send back and the browser's cookie."""
+    start = urlparse(c.get(f"/api/google-drive/auth/url?user_id={uid}").get_json()["auth_url"])
+    to_google = c.get(f"{start.path}?{start.query}")
+    cookie = to_google.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    return parse_qs(urlparse(to_google.headers["Location"]).query)["state"][0], cookie
+
+
+def test_oauth_state_is_single_use_browser_bound_and_expires(drive_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flask.testing import FlaskClient
+
+    from pipeline.legacy import gdrive
+
+    c, uid = drive_env.client, "drive-user-2"
+    state, cookie = _start(c, uid)
+    # another browser (no cookie from /auth/start) cannot finish this sign-in
+    other: FlaskClient = drive_env.app.test_client()
+    r = other.get(f"/api/google-drive/auth/callback?code=good-code&state={state}")
+    assert r.status_code == 400 and b"another browser" in r.data
+    assert c.get(f"/api/google-drive/auth/callback?code=good-code&state={state}").status_code == 200
+    # success clears the cookie; even a browser that kept it cannot use the state twice
+    c.set_cookie("atlas_drive_oauth", cookie, path="/api/google-drive/auth")
+    replay = c.get(f"/api/google-drive/auth/callback?code=good-code&state={state}")
+    assert replay.status_code == 400 and b"already used" in replay.data
+    start_again = c.get(f"/api/google-drive/auth/start?{urlencode({'state': state})}")
+    assert start_again.status_code == 400 and b"already used" in start_again.data
+    # a state older than the limit is refused even with its cookie
+    state, _ = _start(c, uid)
+    real_time = gdrive.time.time
+    monkeypatch.setattr(gdrive.time, "time", lambda: real_time() + gdrive.STATE_TTL_S + 5)
+    r = c.get(f"/api/google-drive/auth/callback?code=good-code&state={state}")
+    assert r.status_code == 400 and b"expired" in r.data

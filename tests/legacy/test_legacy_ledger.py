@@ -50,9 +50,9 @@ def test_migrations_match_the_table_definitions(engine) -> None:
 def _register(engine, user_id: str, sharing_type: str = "private", emails=()):  # type: ignore[no-untyped-def]
     def work(conn):  # type: ignore[no-untyped-def]
         user = records.ensure_user(conn, user_id)
-        return sharing.register_document(conn, org_id=user["org_id"], user_id=user_id, title="lease.pdf",
-                                         file_path="x", sharing_type=sharing_type, shared_emails=list(emails),
-                                         license_fee=0.0, extracted_data={}, risk_flags=[], asset_type="office",
+        return sharing.register_document(conn, org_id=user["org_id"], user_id=user_id, user_key=user["key"],
+                                         title="lease.pdf", file_path="x", sharing_type=sharing_type,
+                                         shared_emails=list(emails), license_fee=0.0, extracted_data={}, risk_flags=[], asset_type="office",
                                          source_document_id=None)
     return sharing.with_ledger_retry(engine, work)
 

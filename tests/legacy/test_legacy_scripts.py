@@ -45,7 +45,7 @@ def _org_of(env, user_id: str) -> str:  # type: ignore[no-untyped-def]
     from pipeline.legacy import records
 
     with env.svc.uow_factory() as uow:
-        user = records.get_user(uow.conn, user_id)
+        user = records.get_user(uow.conn, None, user_id)
     assert user is not None
     return user["org_id"]
 

@@ -94,12 +94,15 @@ def test_production_keys_scope_users_documents_and_uploads(prod_env, lease_pdf) 
             assert r.status_code == 404, name
     assert c.get("/user-documents/alice", headers=hb).get_json()["count"] == 0
     assert c.get("/user-documents/alice", headers=ha).get_json()["count"] == 1
-    # org B cannot use org A's upload token, nor register documents for org A's user
+    # org B cannot use org A's upload token; its "alice" is its own user, never org A's
     assert c.post("/classify-asset-type", json={"file_path": token}, headers=hb).status_code == 404
+    assert c.get("/" + token, headers=hb).status_code == 404
     r = c.post("/register-document", json={"file_path": token, "title": "t", "sharing_type": "private",
                                            "user_id": "alice"}, headers=hb)
-    assert r.status_code == 409
-    assert c.post("/sync-user", json={"user_id": "alice", "email": "alice@example.com"}, headers=hb).status_code == 409
+    assert r.status_code == 200
+    assert c.get("/user-documents/alice", headers=ha).get_json()["count"] == 1
+    assert c.get("/user-documents/alice", headers=hb).get_json()["count"] == 1
+    assert c.get("/" + token, headers=hb).status_code == 404  # registering the token granted nothing
 
 
 @pytest.mark.parametrize("host,ok", [("127.0.0.1", True), ("0.0.0.0", False)])
@@ -114,3 +117,29 @@ def test_trust_user_id_is_refused_on_a_public_address(tmp_path, host: str, ok: b
     else:
         with pytest.raises(UnsafeSettings, match="ATLAS_LEGACY_TRUST_USER_ID"):
             s.check_production()
+
+
+def test_user_ids_and_emails_are_per_organisation(prod_env) -> None:
+    svc = prod_env.svc
+    _, key_a, _ = create_key("firm-a", uow_factory=svc.uow_factory, pepper=svc.settings.api_key_pepper)
+    _, key_b, _ = create_key("firm-b", uow_factory=svc.uow_factory, pepper=svc.settings.api_key_pepper)
+    ha, hb = {"Authorization": f"Bearer {key_a}"}, {"Authorization": f"Bearer {key_b}"}
+    c = prod_env.client
+    # B takes A's user's email and A's user id first: neither blocks A, and B learns nothing about A
+    r = c.post("/sync-user", json={"user_id": "b-1", "email": "alice@example.com"}, headers=hb)
+    assert r.status_code == 200
+    r = c.post("/sync-user", json={"user_id": "a-1", "email": "mallory@example.com", "name": "M"}, headers=hb)
+    assert r.status_code == 200
+    r = c.post("/sync-user", json={"user_id": "a-1", "email": "alice@example.com", "name": "Alice"}, headers=ha)
+    assert r.status_code == 200 and r.get_json()["user"] == {**r.get_json()["user"], "id": "a-1",
+                                                               "email": "alice@example.com", "name": "Alice"}
+    assert _register(c, "a-1", ha)["user_id"] == "a-1"
+    assert c.get("/user-documents/a-1", headers=ha).get_json()["count"] == 1
+    assert c.get("/user-documents/a-1", headers=hb).get_json()["count"] == 0
+    # within one organisation an email still names one user, and the message says so
+    r = c.post("/sync-user", json={"user_id": "a-2", "email": "alice@example.com"}, headers=ha)
+    assert r.status_code == 200  # with a key a new id takes over the row with that email (the app's re-login)
+    r = c.post("/sync-user", json={"user_id": "b-2", "email": "mallory@example.com"}, headers=hb)
+    assert r.status_code == 200
+    r = c.post("/sync-user", json={"user_id": "b-1", "email": "mallory@example.com"}, headers=hb)
+    assert r.status_code == 409 and "this organisation" in r.get_json()["error"]

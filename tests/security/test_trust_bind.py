@@ -45,3 +45,19 @@ def test_gunicorn_entry_never_trusts_user_ids_in_production(monkeypatch: pytest.
 
     with pytest.raises(UnsafeSettings, match="gunicorn"):
         create()
+
+
+@pytest.mark.parametrize("uri,ok", [
+    (None, False), ("http://localhost:5601/api/google-drive/auth/callback", False),
+    ("http://atlas.example.com/api/google-drive/auth/callback", False),
+    ("https://atlas.example.com/api/google-drive/auth/callback", True)])
+def test_production_with_drive_needs_a_public_https_redirect_uri(uri: str | None, ok: bool) -> None:
+    env = {**PROD, "ATLAS_LEGACY_TRUST_USER_ID": "false", "GOOGLE_CLIENT_ID": "cid", "GOOGLE_CLIENT_SECRET": "s"}
+    if uri:
+        env["GOOGLE_REDIRECT_URI"] = uri
+    settings = load_settings(**env)
+    if ok:
+        settings.check_production()
+    else:
+        with pytest.raises(UnsafeSettings, match="GOOGLE_REDIRECT_URI"):
+            settings.check_production()

@@ -16,8 +16,6 @@ def test_safe_production_settings_start():
 
 
 @pytest.mark.parametrize("change,named", [
-    ({"INDEX_SERVER_KEY": None}, "INDEX_SERVER_KEY"),
-    ({"INDEX_SERVER_KEY": "short"}, "INDEX_SERVER_KEY"),
     ({"ATLAS_API_KEY_PEPPER": Settings.model_fields["api_key_pepper"].default}, "ATLAS_API_KEY_PEPPER"),
     ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
     ({"ATLAS_DEBUG": True}, "ATLAS_DEBUG"),
@@ -27,6 +25,11 @@ def test_safe_production_settings_start():
 def test_production_refuses_unsafe_setting_and_names_it(change, named):
     with pytest.raises(UnsafeSettings, match=named):
         load_settings(**{**SAFE, **change}).check_production()
+
+
+def test_index_server_key_is_no_longer_required():
+    # nothing uses it (there is no separate index server), so production does not demand it
+    load_settings(**{**SAFE, "INDEX_SERVER_KEY": None}).check_production()
 
 
 def test_single_box_allows_sqlite_in_production():
