@@ -1,15 +1,15 @@
 """webhooks per organisation and their delivery log
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_users_per_org
 Create Date: 2026-12-02 15:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003_users_per_org'
 branch_labels = None
 depends_on = None
 
