@@ -175,7 +175,7 @@ def flush_generation(path: Path) -> None:
 
 
 class LocalCopies:
-    """Private, writable copies of generations' chroma.sqlite3 for one reader; removed when released."""
+    """Private, writable copies of store folders' chroma.sqlite3 for one reader; removed when released."""
 
     def __init__(self, base: Path | None = None) -> None:
         self._base = base
@@ -205,7 +205,7 @@ class LocalCopies:
         return target
 
     def release(self, name: str) -> None:
-        """Remove the copy of one generation."""
+        """Remove one copy."""
         if self._cleanup is not None and self._cleanup.alive:
             shutil.rmtree(self.root / name, ignore_errors=True)
 

@@ -43,9 +43,15 @@ def main(root: Path, big: int) -> None:
     for run in range(3):
         part = chunks("org-small", f"doc-{run}", 370, rng)
         started = time.monotonic()
-        with ChromaIndexWriter(root, grace_s=0).batch() as w:
+        batch = ChromaIndexWriter(root, grace_s=0).batch()
+        with batch as w:
             w.upsert(part, vectors(len(part), rng))
-        print(f"publish a 370-chunk document of another organisation: {time.monotonic() - started:.2f} s")
+        elapsed = time.monotonic() - started
+        files = [p for p in (root / str(batch.generation)).rglob("*") if p.is_file()]
+        written = sum(p.stat().st_size for p in files if p.stat().st_nlink == 1)  # not shared with N-1
+        total = sum(p.stat().st_size for p in files)
+        print(f"publish a 370-chunk document of another organisation: {elapsed:.2f} s, "
+              f"{written / 1e6:.1f} MB written of a {total / 1e6:.1f} MB generation")
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     print(f"root size {size / 1e6:.0f} MB (all generations kept)")
     reader = ChromaIndexReader(root)
