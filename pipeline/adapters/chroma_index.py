@@ -204,6 +204,15 @@ class LocalCopies:
         os.rename(tmp, target)
         return target
 
+    def repoint(self, name: str, folder: Path) -> None:
+        """Point a copy's segment symlinks at another folder holding the same files."""
+        copy = self.root / name
+        for link in copy.iterdir():
+            if link.is_symlink():
+                tmp = copy / f".{link.name}.tmp"
+                os.symlink((folder / link.name).resolve(), tmp, target_is_directory=True)
+                os.replace(tmp, link)
+
     def release(self, name: str) -> None:
         """Remove one copy."""
         if self._cleanup is not None and self._cleanup.alive:
@@ -680,7 +689,7 @@ class ChromaIndexReader:
         self._name: str | None = None
         self._orgs: dict[str, Path] | None = None  # None: single-store generation
         self._views: dict[str, _View] = {}  # identity → opened view, for the served generation
-        self._retired: list[tuple[float, _View]] = []
+        self._retired: list[tuple[float, Any, str | None]] = []  # (since, view or lexical reader, its copy)
 
     @property
     def generation(self) -> str | None:
@@ -708,22 +717,36 @@ class ChromaIndexReader:
             if name is not None and name != self._name:
                 orgs = generation_orgs(self.gens.root / name)
                 folders = list(orgs.values()) if orgs is not None else [self.gens.root / name]
-                keep = {_identity(f) for f in folders if (f / _CHROMA_DB).exists()}
-                for key in [k for k in self._views if k not in keep]:
-                    # In-flight queries may still use the old view: close it only after a while.
-                    self._retired.append((now, self._views.pop(key)))
+                present = {_identity(f): f for f in folders if (f / _CHROMA_DB).exists()}
+                for key in list(self._views):
+                    view = self._views[key]
+                    if key not in present:
+                        # In-flight queries may still use the old view: close it only after a while.
+                        self._retired.append((now, self._views.pop(key), key))
+                    elif view.folder != present[key]:
+                        self._follow(view, present[key], now)
                 self._name, self._orgs = name, orgs
                 log.info("index reader switched generation", extra={"generation": name, "kept_open": len(self._views)})
             self._stamp = stamp
             still = []
-            for when, view in self._retired:
+            for when, old, copy in self._retired:
                 if now - when >= self._retire_after_s:
-                    view.close()
-                    self._copies.release(view.copy)
+                    old.close()
+                    if copy is not None:
+                        self._copies.release(copy)
                 else:
-                    still.append((when, view))
+                    still.append((when, old, copy))
             self._retired = still
             return self._name
+
+    def _follow(self, view: _View, folder: Path, now: float) -> None:
+        """Keep an unchanged organisation's view open, reading from the new generation's (hard-linked) folder:
+        the old generation will be pruned."""
+        self._copies.repoint(view.copy, folder)
+        if view.lexical is not None:
+            self._retired.append((now, view.lexical, None))
+            view.lexical = LexicalReader(folder / LEXICAL_DB) if (folder / LEXICAL_DB).exists() else None
+        view.folder = folder
 
     def _view(self, org_id: str) -> _View | None:
         """The opened store holding the organisation in the served generation (None when it has none)."""
@@ -841,8 +864,8 @@ class ChromaIndexReader:
     def close(self) -> None:
         """Release every open store and remove the private copies."""
         with self._lock:
-            for _, view in self._retired:
-                view.close()
+            for _, old, _copy in self._retired:
+                old.close()
             for view in self._views.values():
                 view.close()
             self._retired, self._views = [], {}

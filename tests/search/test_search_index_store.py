@@ -223,6 +223,9 @@ def test_a_publish_rewrites_only_the_organisations_it_touches(tmp_path):
     g4 = _publish(tmp_path, ("org-b", "b4"))
     assert reader.generation == g4 and not (tmp_path / g1).exists()
     assert reader.collection("org-a") is col_a
+    (kept,) = [v for v in reader._views.values() if v.folder.name == chroma_index.org_folder_name("org-a")]
+    links = [p for p in (reader._copies.root / kept.copy).iterdir() if p.is_symlink()]
+    assert links and all(p.resolve().is_relative_to(tmp_path / g4) for p in links)  # none into pruned ones
     assert len(reader.query("org-a", _small("org-a", "a1")[1][0], top_k=3)) == 3
     assert {c.document_id for c in reader.chunks("org-b")} == {"b1", "b2", "b3", "b4"}
     assert ChromaIndexWriter(tmp_path).indexed() == {("org-a", "a1"): "a1-v1", ("org-b", "b1"): "b1-v1",
@@ -264,3 +267,32 @@ def test_a_single_store_generation_is_served_then_moved_to_organisation_folders(
     assert ChromaIndexWriter(tmp_path).indexed() == {("org-a", "a1"): "*", ("org-c", "c1"): "c1-v1"}
     assert unflushed_segments(tmp_path / g2) == []
     reader.close()
+
+
+_FIRST_QUERY = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, sys.argv[1])
+    from pipeline.adapters.chroma_index import ChromaIndexReader
+    from pipeline.adapters.chroma_search import warm_retriever
+    from pipeline.adapters.minilm_embedder import MiniLMEmbedder
+    from pipeline.index.retrieve import Retriever, RetrieverConfig
+    retriever = Retriever(ChromaIndexReader(sys.argv[2], check_interval_s=1.0), MiniLMEmbedder(threads=2),
+                          RetrieverConfig())
+    started = time.monotonic()
+    warm_retriever(retriever)
+    warmed = time.monotonic() - started
+    started = time.monotonic()
+    hits = retriever.retrieve("org-a", "What is the holdover rent?", top_k=5)
+    print(json.dumps({"warm_s": warmed, "first_query_s": time.monotonic() - started, "hits": len(hits)}))
+""")
+
+
+def test_first_query_after_the_warm_up_takes_under_two_seconds(tmp_path, minilm):
+    """A fresh process as the API starts it: warm-up (in the background there), then the first query."""
+    _ingest(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", _FIRST_QUERY, str(REPO), str(tmp_path)], capture_output=True,
+                          text=True, timeout=300, env=ENV)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures["hits"] == 5
+    assert figures["first_query_s"] <= 2.0, figures
