@@ -371,16 +371,19 @@ def link_tree(src: Path, dst: Path) -> int:
     """Hard-link every file of src into a new tree dst (a copy where links are refused); returns the files.
 
     Safe because published folders are never written: writers open fresh copies, readers open nothing for write."""
-    count = 0
+    count = copied = 0
     for dirpath, _dirs, files in os.walk(src):
         target = dst / Path(dirpath).relative_to(src)
         target.mkdir(parents=True, exist_ok=True)
         for name in files:
             try:
                 os.link(Path(dirpath) / name, target / name)
-            except OSError:
+            except OSError:  # a file system without hard links: correct, only slower
                 shutil.copy2(Path(dirpath) / name, target / name)
+                copied += 1
             count += 1
+    if copied:
+        log.warning("hard links refused; organisation folder copied", extra={"folder": src.name, "files": copied})
     return count
 
 
@@ -567,6 +570,8 @@ class ChromaIndexWriter:
                 errors.append(exc)
         if errors and commit:
             raise errors[0]
+        for exc in errors:  # aborting: the generation is being discarded anyway
+            log.warning("closing an aborted organisation store failed", exc_info=exc)
 
     # --- manifest ------------------------------------------------------------------------------------
     def mark_indexed(self, org_id: str, document_id: str, version: str) -> None:
