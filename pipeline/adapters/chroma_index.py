@@ -336,7 +336,11 @@ def generation_orgs(gen_dir: Path) -> dict[str, Path] | None:
     orgs = Path(gen_dir) / ORGS
     if not orgs.is_dir():
         return None
-    return {(p / ORG_FILE).read_text(): p for p in sorted(orgs.iterdir()) if (p / ORG_FILE).is_file()}
+    found = {(p / ORG_FILE).read_text(): p for p in sorted(orgs.iterdir()) if (p / ORG_FILE).is_file()}
+    for org_id, folder in found.items():
+        if folder.name != org_folder_name(org_id):  # defence in depth: a folder serves only its own organisation
+            raise RuntimeError(f"index folder {folder.name} does not belong to the organisation it names")
+    return found
 
 
 def _manifest_of(lexical_db: Path) -> dict[tuple[str, str], str]:
