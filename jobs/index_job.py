@@ -2,7 +2,7 @@
 
 Events start one execution each; bursts coalesce: an execution whose documents are already indexed, or that
 finds the lease taken, exits 0 at once, and the lease holder re-reads the pending work (from the database)
-after every publish until none is left."""
+after every publish until none is left. Without arguments it only drains (e.g. a scheduled sweep)."""
 from __future__ import annotations
 
 import functools

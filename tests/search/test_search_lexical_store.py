@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fakes import FakeEmbedder
 
-from pipeline.adapters.chroma_index import ChromaIndexReader, ChromaIndexWriter, collection_name
+from pipeline.adapters.chroma_index import ORGS, ChromaIndexReader, ChromaIndexWriter, collection_name, org_folder_name
 from pipeline.adapters.chroma_lexical import LEXICAL_DB
 from pipeline.index.chunk import embedding_text
 from pipeline.index.retrieve import Retriever
@@ -35,7 +35,8 @@ def test_lexical_hits_come_from_the_generation_and_stay_in_the_org(tmp_path):
                       _chunk("org-a", "a2", 1, "Tenant may not sublet without consent."),
                       _chunk("org-b", "b1", 1, "Holdover rent is 300% of Base Rent, $99,000.")])
     reader = ChromaIndexReader(tmp_path)
-    assert (tmp_path / reader.generation / LEXICAL_DB).exists()
+    for org in ("org-a", "org-b"):  # each organisation's folder carries its own lexical index
+        assert (tmp_path / reader.generation / ORGS / org_folder_name(org) / LEXICAL_DB).exists()
     r = Retriever(reader, FakeEmbedder(), bm25_factory=_no_rebuild)
     hits = r.lexical_search("org-a", "holdover rent 300% $99,000", top_k=10)
     assert [h.chunk.id for h in hits] == ["a1:1"]

@@ -46,7 +46,7 @@ def test_generation_carries_postings_and_older_generations_fall_back_to_fts5(tmp
 
     from fakes import FakeEmbedder
 
-    from pipeline.adapters.chroma_index import ChromaIndexReader, ChromaIndexWriter
+    from pipeline.adapters.chroma_index import ORGS, ChromaIndexReader, ChromaIndexWriter, org_folder_name
     from pipeline.adapters.chroma_lexical import POSTINGS_DIR
     from pipeline.index.chunk import embedding_text
 
@@ -56,11 +56,12 @@ def test_generation_carries_postings_and_older_generations_fall_back_to_fts5(tmp
         w.upsert(chunks, FakeEmbedder().embed([embedding_text(c) for c in chunks]))
     reader = ChromaIndexReader(tmp_path)
     generation = tmp_path / reader.generation
-    assert len(list((generation / POSTINGS_DIR).iterdir())) == 2  # one folder per organisation
+    folders = {org: generation / ORGS / org_folder_name(org) for org in ("org-a", "org-b")}
+    assert all(len(list((f / POSTINGS_DIR).iterdir())) == 1 for f in folders.values())  # in each org's folder
     fast = [(h.chunk.id, h.chunk.org_id) for h in reader.lexical_search("org-a", "holdover rent", top_k=3)]
     assert fast and all(org == "org-a" for _, org in fast)
     reader.close()
-    shutil.rmtree(generation / POSTINGS_DIR)  # a generation written before postings existed
+    shutil.rmtree(folders["org-a"] / POSTINGS_DIR)  # a generation written before postings existed
     old = ChromaIndexReader(tmp_path)
     slow = [(h.chunk.id, h.chunk.org_id) for h in old.lexical_search("org-a", "holdover rent", top_k=3)]
     assert {cid for cid, _ in slow} == {cid for cid, _ in fast}
