@@ -17,7 +17,7 @@ COMPONENTS = ("api", "dispatcher", "extract", "index", "sweep")
 
 R, RW, RWD = ("SELECT",), ("SELECT", "INSERT", "UPDATE"), ("SELECT", "INSERT", "UPDATE", "DELETE")
 LEGACY_TABLES = ("ledger_heads", "legacy_uploads", "users", "google_drive_credentials", "google_drive_files",
-                 "google_drive_syncs", "legacy_documents", "blockchain_activities")
+                 "google_drive_syncs", "google_drive_oauth_states", "legacy_documents", "blockchain_activities")
 
 # table -> component -> privileges. The API serves every route (legacy ones included); the others get what
 # their code paths do: the dispatcher completes signed uploads and relays, the extract job writes versions and
