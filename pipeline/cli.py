@@ -457,6 +457,23 @@ def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path |
             report = json.loads(json_out.read_text(encoding="utf-8"))
     _report_reliability(report, json_out.with_suffix(".reliability.png"),
                         f"{directory.resolve().name}{' (leave-one-document-out)' if cv else ''}")
+    if not cv:
+        trained = _trained_on(evaluation.load_docs(sets))
+        if trained:
+            click.echo(f"note: {trained} of these documents trained the shipped calibration, so its confidence "
+                       f"figures are in-sample here; --cv gives out-of-sample ones")
+
+
+def _trained_on(docs) -> int:  # type: ignore[no-untyped-def]
+    """How many of `docs` are in the shipped calibration map's training sets (0 when those are not on disk)."""
+    from pipeline.extract import evaluation
+    from pipeline.extract.calibration import shipped_map
+
+    try:
+        pool = {d.path for d in evaluation.load_docs(evaluation.resolve_training_sets(shipped_map()))}
+    except FileNotFoundError:
+        return 0
+    return sum(d.path in pool for d in docs)
 
 
 @main.command()
