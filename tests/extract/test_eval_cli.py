@@ -67,7 +67,7 @@ def test_calibrate_writes_a_map_with_provenance_and_the_out_of_fold_report(label
     assert prov["out_of_fold"]["ece"] == oof_report["summary"]["ece"] and oof_report["summary"]["docs"] == 3
     wrong = sum(not c["correct"] for d in oof_report["per_doc"] for c in d["calibration"])
     assert wrong >= 4 and entry["accuracy"] < 1.0
-    assert cmap.params.prior_weight in prov["prior_weight_grid"] and prov["fitted_at"].startswith("20")
+    assert cmap.params.to_dict() in prov["candidates"] and prov["fitted_at"].startswith("20")
     _png_ok(reports / "oof-reliability.png")
     assert calibration.shipped_map().provenance != prov  # --out leaves the shipped map alone
 
