@@ -416,7 +416,7 @@ def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path |
     """Score the extractor over DIRECTORY with the shared scorer; print per-field reliability and write a
     reliability diagram (PNG) beside the JSON report."""
     from pipeline.extract import evaluation
-    from pipeline.extract.calibration import PRIOR_WEIGHT_GRID, shipped_map
+    from pipeline.extract.calibration import CANDIDATES, FitParams, shipped_map
 
     scorer = _scorer_path(scorer)
     truths = truths or (directory / "truth.jsonl",)
@@ -437,8 +437,9 @@ def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path |
             except FileNotFoundError as exc:
                 raise click.ClickException(str(exc)) from exc
             run = evaluation.cross_validated_eval(
-                sets, pool, settings, scorer, Path(tmp), base=cmap.params,
-                grid=cmap.provenance.get("prior_weight_grid", PRIOR_WEIGHT_GRID), json_out=json_out, md_out=md_out,
+                sets, pool, settings, scorer, Path(tmp),
+                candidates=[FitParams(**c) for c in cmap.provenance.get("candidates", [])] or CANDIDATES,
+                json_out=json_out, md_out=md_out,
                 progress=lambda m: click.echo(m, err=True))
             click.echo(run.text, nl=False)
             report = run.report
@@ -457,6 +458,23 @@ def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path |
             report = json.loads(json_out.read_text(encoding="utf-8"))
     _report_reliability(report, json_out.with_suffix(".reliability.png"),
                         f"{directory.resolve().name}{' (leave-one-document-out)' if cv else ''}")
+    if not cv:
+        trained = _trained_on(evaluation.load_docs(sets))
+        if trained:
+            click.echo(f"note: {trained} of these documents trained the shipped calibration, so its confidence "
+                       f"figures are in-sample here; --cv gives out-of-sample ones")
+
+
+def _trained_on(docs) -> int:  # type: ignore[no-untyped-def]
+    """How many of `docs` are in the shipped calibration map's training sets (0 when those are not on disk)."""
+    from pipeline.extract import evaluation
+    from pipeline.extract.calibration import shipped_map
+
+    try:
+        pool = {d.path for d in evaluation.load_docs(evaluation.resolve_training_sets(shipped_map()))}
+    except FileNotFoundError:
+        return 0
+    return sum(d.path in pool for d in docs)
 
 
 @main.command()
@@ -468,7 +486,8 @@ def eval_cmd(directory: Path, truths: tuple[Path, ...], cv: bool, scorer: Path |
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the map (default: the shipped pipeline/extract/calibration.json).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("eval-reports/calibration"), show_default=True, help="Out-of-fold scorer report (JSON, Markdown) and reliability diagram.")
+              default=Path("eval-reports/calibration"), show_default=True,
+              help="Out-of-fold scorer report (JSON, Markdown) and reliability diagram.")
 @click.option("--scorer", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Path to eval/score.py (default: ../shared/eval/score.py from the repo).")
 def calibrate(truths: tuple[Path, ...], roots: tuple[Path, ...], out: Path | None, report_dir: Path,
@@ -499,7 +518,8 @@ def calibrate(truths: tuple[Path, ...], roots: tuple[Path, ...], out: Path | Non
     o = prov["out_of_fold"]
     click.echo(f"{'all (leave-one-document-out)':<44}{o['docs']:>5}{o['values']:>7}"
                f"{_fmt(o['uncalibrated_raw_score_ece']):>9}{_fmt(o['ece']):>9}{_fmt(o['macro_f1']):>10}")
-    click.echo(f"prior weight chosen on all documents: {result['map'].params.prior_weight:g}")
+    chosen = result["map"].params
+    click.echo(f"chosen on all documents: prior {chosen.prior}, weight {chosen.prior_weight:g}")
     _report_reliability(result["oof"].report, report_dir / "oof-reliability.png", "out-of-fold, all sets")
     click.echo(f"calibration map written to {target}")
 

@@ -2,9 +2,10 @@
 
 A map is fitted on (field, raw score, correct) triples taken from the shared scorer's per-document calibration
 items. The pooled curve is an isotonic (pool-adjacent-violators) fit over every field whose blocks are pulled
-toward the overall accuracy by `prior_weight` pseudo-examples; each field's curve is its own isotonic fit pulled
-toward the pooled curve the same way. A field seen a handful of times therefore follows the pooled curve, a
-sparse block of scores follows the overall accuracy, and only well-supported differences survive. Curves are
+toward a prior (the overall accuracy, or the raw score read as a probability) by `prior_weight` pseudo-examples;
+each field's curve is its own isotonic fit pulled toward the pooled curve the same way. A field seen a handful of
+times therefore follows the pooled curve, a sparse block of scores follows the prior, and only well-supported
+differences survive. Prior and weight are chosen by leave-one-document-out log-loss. Curves are
 stored as (x, y) knots and applied by linear interpolation, so applying a map needs numpy only.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -22,7 +23,6 @@ import numpy as np
 SHIPPED_PATH = Path(__file__).with_name("calibration.json")
 FORMAT_VERSION = 1
 ECE_BINS = 10  # the shared scorer's equal-width bins
-PRIOR_WEIGHT_GRID = (5.0, 10.0, 20.0, 40.0, 80.0)  # candidates for the shrinkage, chosen per fit by document CV
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,22 @@ class Item:
 
 @dataclass(frozen=True)
 class FitParams:
-    """How a map is fitted: pseudo-example weight of the pooled curve, and the output range."""
+    """How a map is fitted: pseudo-example weight of the prior, what the pooled curve is pulled toward
+    ("accuracy": the overall accuracy; "score": the raw score itself, read as a probability), the output range."""
 
     prior_weight: float = 20.0
+    prior: str = "accuracy"
     floor: float = 0.02
     ceiling: float = 0.98
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"prior_weight": self.prior_weight, "floor": self.floor, "ceiling": self.ceiling}
+        return {"prior_weight": self.prior_weight, "prior": self.prior, "floor": self.floor, "ceiling": self.ceiling}
+
+
+# candidate fits, chosen per fit by leave-one-document-out log-loss
+CANDIDATES = tuple(FitParams(prior_weight=k, prior=p)
+                   for p in ("accuracy", "score") for k in (5.0, 10.0, 20.0, 40.0, 80.0))
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ class CalibrationMap:
         return {"format": FORMAT_VERSION,
                 "method": ("isotonic regression (PAV) of correctness on the raw score per field, each block shrunk "
                            "toward the pooled curve by prior_weight pseudo-examples; the pooled curve's blocks shrunk "
-                           "toward the overall accuracy; clipped to [floor, ceiling]"),
+                           "toward the prior (overall accuracy or the raw score); clipped to [floor, ceiling]"),
                 "params": self.params.to_dict(), "provenance": self.provenance,
                 "pooled": self.pooled.to_dict(), "fields": {k: v.to_dict() for k, v in sorted(self.fields.items())}}
 
@@ -169,7 +176,10 @@ def fit(items: Sequence[Item], params: FitParams = FitParams(), provenance: dict
     x = [min(1.0, max(0.0, it.score)) for it in items]
     y = [1.0 if it.correct else 0.0 for it in items]
     base = sum(y) / len(y)
-    pooled = _shrunk_isotonic(x, y, lambda _: base, params.prior_weight, params)
+    if params.prior not in ("accuracy", "score"):
+        raise ValueError(f"unknown calibration prior {params.prior!r}")
+    prior = (lambda _: base) if params.prior == "accuracy" else (lambda s: s)
+    pooled = _shrunk_isotonic(x, y, prior, params.prior_weight, params)
     by_field: dict[str, list[Item]] = defaultdict(list)
     for it in items:
         by_field[it.field].append(it)
@@ -188,28 +198,25 @@ def log_loss(cmap: CalibrationMap, items: Iterable[Item]) -> float:
     return total
 
 
-def select_prior_weight(groups: Sequence[Sequence[Item]], grid: Sequence[float] = PRIOR_WEIGHT_GRID,
-                        base: FitParams = FitParams()) -> float:
-    """The prior weight with the lowest leave-one-group-out log-loss (a group is one document's items).
+def select_params(groups: Sequence[Sequence[Item]], candidates: Sequence[FitParams] = CANDIDATES) -> FitParams:
+    """The candidate with the lowest leave-one-group-out log-loss (a group is one document's items).
 
     Log-loss, not ECE: ECE alone is minimised by answering the overall accuracy for every value."""
     groups = [g for g in groups if g]
     if len(groups) < 2:
-        return base.prior_weight
+        return candidates[0]
 
-    def cv_loss(weight: float) -> float:
-        params = replace(base, prior_weight=weight)
+    def cv_loss(params: FitParams) -> float:
         return sum(log_loss(fit([it for j, g in enumerate(groups) if j != i for it in g], params), held)
                    for i, held in enumerate(groups))
 
-    return min(grid, key=cv_loss)
+    return min(candidates, key=cv_loss)
 
 
-def fit_selected(groups: Sequence[Sequence[Item]], grid: Sequence[float] = PRIOR_WEIGHT_GRID,
-                 base: FitParams = FitParams(), provenance: dict[str, Any] | None = None) -> CalibrationMap:
-    """Fit on every group's items with the prior weight chosen by leave-one-group-out log-loss."""
-    weight = select_prior_weight(groups, grid, base)
-    return fit([it for g in groups for it in g], replace(base, prior_weight=weight), provenance)
+def fit_selected(groups: Sequence[Sequence[Item]], candidates: Sequence[FitParams] = CANDIDATES,
+                 provenance: dict[str, Any] | None = None) -> CalibrationMap:
+    """Fit on every group's items with the candidate chosen by leave-one-group-out log-loss."""
+    return fit([it for g in groups for it in g], select_params(groups, candidates), provenance)
 
 
 def reliability(pairs: Iterable[tuple[float, bool]], bins: int = ECE_BINS) -> tuple[float | None, list[dict]]:

@@ -162,15 +162,15 @@ def apply_map(prediction: dict[str, Any], cmap: CalibrationMap, threshold: float
 
 
 def cross_validate(raw: dict[Path, dict[str, Any]], items: dict[Path, list[Item]], pool: Sequence[Path],
-                   targets: Sequence[Path], base: FitParams, threshold: float,
-                   grid: Sequence[float] = calibration.PRIOR_WEIGHT_GRID) -> dict[Path, dict[str, Any]]:
-    """Per target document: fit on the pool's other documents (shrinkage chosen on them too), apply to it."""
+                   targets: Sequence[Path], threshold: float,
+                   candidates: Sequence[FitParams] = calibration.CANDIDATES) -> dict[Path, dict[str, Any]]:
+    """Per target document: fit on the pool's other documents (fit parameters chosen on them too), apply to it."""
     out = {}
     for target in targets:
         if target not in raw:
             continue
         groups = [items.get(p, []) for p in pool if p != target]
-        out[target] = apply_map(raw[target], calibration.fit_selected(groups, grid, base), threshold)
+        out[target] = apply_map(raw[target], calibration.fit_selected(groups, candidates), threshold)
     return out
 
 
@@ -222,7 +222,7 @@ def resolve_training_sets(cmap: CalibrationMap) -> list[LabelledSet]:
 
 
 def fit_and_report(sets: Sequence[LabelledSet], settings: Any, scorer: Path, workdir: Path,
-                   base: FitParams = FitParams(), grid: Sequence[float] = calibration.PRIOR_WEIGHT_GRID,
+                   candidates: Sequence[FitParams] = calibration.CANDIDATES,
                    progress: Callable[[str], None] | None = None, command: str = "") -> dict[str, Any]:
     """Extract every document once, score out-of-fold per set and pooled, fit the final map on all of them.
 
@@ -233,7 +233,7 @@ def fit_and_report(sets: Sequence[LabelledSet], settings: Any, scorer: Path, wor
     raw_run = run_scorer(scorer, docs, raw, workdir / "raw")
     items = items_by_doc(raw_run.report)
     paths = [d.path for d in docs]
-    oof = cross_validate(raw, items, paths, paths, base, settings.review_threshold, grid)
+    oof = cross_validate(raw, items, paths, paths, settings.review_threshold, candidates)
     oof_run = run_scorer(scorer, docs, oof, workdir / "oof", md_out=workdir / "oof" / "report.md")
     per_set = {s.name: run_scorer(scorer, [d for d in docs if d.set_name == s.name], oof, workdir / f"oof-{i}")
                for i, s in enumerate(sets)}
@@ -245,7 +245,7 @@ def fit_and_report(sets: Sequence[LabelledSet], settings: Any, scorer: Path, wor
         "code": code_commit(),
         "extractor": _extractor_version(),
         "command": command,
-        "prior_weight_grid": list(grid),
+        "candidates": [c.to_dict() for c in candidates],
         "review_threshold": settings.review_threshold,
         "training_sets": [{"name": s.name, "truth": repo_relative(s.truth), "docs_root": repo_relative(s.docs_root),
                            "truth_abs": str(s.truth.resolve()), "docs_root_abs": str(s.docs_root.resolve()),
@@ -254,19 +254,20 @@ def fit_and_report(sets: Sequence[LabelledSet], settings: Any, scorer: Path, wor
                            "values": len(per_set_items[s.name]),
                            "accuracy": (sum(it.correct for it in per_set_items[s.name]) / len(per_set_items[s.name])
                                         if per_set_items[s.name] else None)} for s in sets],
-        "out_of_fold": {"scheme": "leave-one-document-out", "scorer": repo_relative(scorer), **summary_of(oof_run.report),
+        "out_of_fold": {"scheme": "leave-one-document-out", "scorer": repo_relative(scorer),
+                        **summary_of(oof_run.report),
                         "per_set": {name: {**summary_of(run.report), "uncalibrated_raw_score_ece": _raw_ece(
                             per_set_items[name])} for name, run in per_set.items()},
                         "uncalibrated_raw_score_ece": raw_run.report["summary"]["ece"]},
     }
-    final = calibration.fit_selected([items.get(p, []) for p in paths], grid, base, provenance)
+    final = calibration.fit_selected([items.get(p, []) for p in paths], candidates, provenance)
     return {"map": final, "raw": raw_run, "oof": oof_run, "per_set": per_set,
             "items": items_by_doc(oof_run.report)}
 
 
 def cross_validated_eval(eval_sets: Sequence[LabelledSet], pool_sets: Sequence[LabelledSet], settings: Any,
-                         scorer: Path, workdir: Path, base: FitParams = FitParams(),
-                         grid: Sequence[float] = calibration.PRIOR_WEIGHT_GRID, json_out: Path | None = None,
+                         scorer: Path, workdir: Path, candidates: Sequence[FitParams] = calibration.CANDIDATES,
+                         json_out: Path | None = None,
                          md_out: Path | None = None, progress: Callable[[str], None] | None = None) -> ScoreRun:
     """Score `eval_sets` with confidences from maps fitted on the pool minus each scored document."""
     eval_docs = load_docs(eval_sets)
@@ -275,8 +276,8 @@ def cross_validated_eval(eval_sets: Sequence[LabelledSet], pool_sets: Sequence[L
     raw = extract_raw(every.values(), settings, progress)
     pool_run = run_scorer(scorer, pool_docs, raw, workdir / "pool-raw")
     items = items_by_doc(pool_run.report)
-    oof = cross_validate(raw, items, [d.path for d in pool_docs], [d.path for d in eval_docs], base,
-                         settings.review_threshold, grid)
+    oof = cross_validate(raw, items, [d.path for d in pool_docs], [d.path for d in eval_docs],
+                         settings.review_threshold, candidates)
     return run_scorer(scorer, eval_docs, oof, workdir / "eval", json_out=json_out, md_out=md_out)
 
 

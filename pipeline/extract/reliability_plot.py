@@ -1,4 +1,4 @@
-"""Reliability diagram as a PNG (drawn with Pillow): accuracy per confidence bin against the diagonal, per field."""
+"""Reliability diagram as a PNG (drawn with Pillow): accuracy per confidence bin against the diagonal, and per field."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,10 +33,30 @@ def _axes(d: ImageDraw.ImageDraw, x0: int, y0: int, title: str) -> None:
     d.text((x0 - 52, y0 - 14), "accuracy", fill="black", font=small)
 
 
+def _per_field(d: ImageDraw.ImageDraw, x0: int, y0: int, per_field: dict[str, dict[str, Any]]) -> None:
+    """One row per field: accuracy as a bar, mean confidence as a red tick, the value count at the end."""
+    width = _W - x0 - 50
+    small = _font(12)
+    d.text((x0 - 150, y0 - 26), "per field: accuracy (bar) vs mean confidence (red)", fill="black", font=_font(15))
+    rows = sorted(per_field.items())
+    step = min(26.0, _PANEL / max(1, len(rows)))
+    for i, (name, f) in enumerate(rows):
+        top = y0 + i * step
+        d.text((x0 - 150, top + 2), name, fill="black", font=small)
+        d.rectangle([x0, top + 3, x0 + float(f["accuracy"]) * width, top + step - 3], fill=(70, 120, 200))
+        tick = x0 + float(f["mean_confidence"]) * width
+        d.line([tick, top, tick, top + step], fill=(210, 40, 40), width=3)
+        d.text((x0 + width + 6, top + 2), str(f["values"]), fill=(60, 60, 60), font=small)
+    bottom = y0 + len(rows) * step
+    for t in (0.0, 0.5, 1.0):
+        d.line([x0 + t * width, bottom, x0 + t * width, bottom + 5], fill="black")
+        d.text((x0 + t * width - 9, bottom + 8), f"{t:.1f}", fill="black", font=small)
+
+
 def draw_reliability(bins: Sequence[dict[str, Any]], per_field: dict[str, dict[str, Any]], path: Path,
                      title: str, ece: float | None) -> Path:
     """Write the diagram: left, one bar per bin (accuracy; gap to the bin's mean confidence in red) with counts;
-    right, each field at (mean confidence, accuracy), dot area by number of values."""
+    right, each field's accuracy against its mean confidence."""
     img = Image.new("RGB", (_W, _H), "white")
     d = ImageDraw.Draw(img)
     total = sum(int(b["count"]) for b in bins)
@@ -55,15 +75,7 @@ def draw_reliability(bins: Sequence[dict[str, Any]], per_field: dict[str, dict[s
         d.rectangle([left, acc_y, right, y0 + _PANEL], fill=(70, 120, 200))
         d.rectangle([left, min(acc_y, conf_y), right, max(acc_y, conf_y)], outline=(210, 40, 40), width=2)
         d.text((left + 2, min(acc_y, conf_y) - 14), str(b["count"]), fill="black", font=small)
-    x1 = x0 + _PANEL + 120
-    _axes(d, x1, y0, "per field (mean confidence, accuracy)")
-    biggest = max((int(f["values"]) for f in per_field.values()), default=1)
-    for name, f in sorted(per_field.items(), key=lambda kv: kv[1]["mean_confidence"]):
-        cx = x1 + float(f["mean_confidence"]) * _PANEL
-        cy = y0 + _PANEL - float(f["accuracy"]) * _PANEL
-        r = 3 + 9 * (int(f["values"]) / biggest) ** 0.5
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(70, 120, 200), outline="black")
-        d.text((cx + r + 2, cy - 6), name, fill=(60, 60, 60), font=small)
+    _per_field(d, x0 + _PANEL + 200, y0, per_field)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG")
     return path

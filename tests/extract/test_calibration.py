@@ -73,15 +73,26 @@ def test_strong_shrinkage_gives_the_overall_accuracy_and_outputs_stay_in_range()
     assert sharp.predict("landlord", 0.9) == 0.98 and sharp.predict("landlord", 0.3) == 0.02
 
 
-def test_prior_weight_is_chosen_by_document_cross_validation():
+def test_fit_parameters_are_chosen_by_document_cross_validation():
     rng = random.Random(11)
     informative = [[Item("tenant", s, rng.random() < s, f"d{i}") for s in (0.2, 0.5, 0.9, 0.95) * 5]
                    for i in range(12)]
     noise = [[Item("tenant", round(rng.uniform(0.3, 0.95), 2), rng.random() < 0.8, f"d{i}") for _ in range(20)]
              for i in range(12)]
-    grid = (1.0, 1000.0)
-    assert calibration.select_prior_weight(informative, grid) == 1.0
-    assert calibration.select_prior_weight(noise, grid) == 1000.0
+    grid = [FitParams(prior_weight=1.0), FitParams(prior_weight=1000.0)]
+    assert calibration.select_params(informative, grid).prior_weight == 1.0
+    assert calibration.select_params(noise, grid).prior_weight == 1000.0
+    # scores that are already probabilities: pulling toward the score beats pulling toward the overall accuracy
+    priors = [FitParams(prior_weight=1000.0, prior="accuracy"), FitParams(prior_weight=1000.0, prior="score")]
+    assert calibration.select_params(informative, priors).prior == "score"
+
+
+def test_score_prior_keeps_raw_scores_where_data_is_thin():
+    items = _items("tenant", 5, 5, 0.9)
+    cmap = calibration.fit(items, FitParams(prior_weight=1e9, prior="score"))
+    assert cmap.predict("tenant", 0.9) == pytest.approx(0.9) and cmap.pooled(0.9) == pytest.approx(0.9)
+    with pytest.raises(ValueError):
+        calibration.fit(items, FitParams(prior="nonsense"))
 
 
 def test_map_round_trip_and_malformed_curves(tmp_path: Path):

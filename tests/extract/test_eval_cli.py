@@ -67,7 +67,7 @@ def test_calibrate_writes_a_map_with_provenance_and_the_out_of_fold_report(label
     assert prov["out_of_fold"]["ece"] == oof_report["summary"]["ece"] and oof_report["summary"]["docs"] == 3
     wrong = sum(not c["correct"] for d in oof_report["per_doc"] for c in d["calibration"])
     assert wrong >= 4 and entry["accuracy"] < 1.0
-    assert cmap.params.prior_weight in prov["prior_weight_grid"] and prov["fitted_at"].startswith("20")
+    assert cmap.params.to_dict() in prov["candidates"] and prov["fitted_at"].startswith("20")
     _png_ok(reports / "oof-reliability.png")
     assert calibration.shipped_map().provenance != prov  # --out leaves the shipped map alone
 
@@ -77,6 +77,7 @@ def test_eval_prints_per_field_reliability_and_writes_the_diagram_beside_the_rep
     text = _run(["eval", str(labelled), "--json-out", str(report)])
     assert "== Reliability (tiny) ==" in text  # the scorer's own summary goes straight to the terminal
     assert any(line.startswith("tenant ") for line in text.splitlines())
+    assert "in-sample" not in text  # these documents did not train the shipped map
     summary = json.loads(report.read_text())["summary"]
     assert summary["docs"] == 3 and summary["errors"] == 0 and summary["calibration_values"] >= 20
     _png_ok(report.with_suffix(".reliability.png"))
@@ -91,6 +92,8 @@ def test_eval_cv_refits_on_the_shipped_training_sets_without_the_scored_document
     report = tmp_path / "cv.json"
     text = _run(["eval", str(labelled), "--cv", "--json-out", str(report)])
     assert "(leave-one-document-out)" in text
+    plain = _run(["eval", str(labelled), "--json-out", str(tmp_path / "plain.json")])
+    assert "note: 3 of these documents trained the shipped calibration" in plain
     cv = json.loads(report.read_text())
     oof = json.loads((tmp_path / "fit" / "oof-report.json").read_text())
     # the same documents held out of the same pool: the same confidences as calibrate's out-of-fold run

@@ -25,7 +25,7 @@ def test_cross_validation_never_fits_on_the_held_out_document():
     items |= {Path(n): _items("tenant", 10, 0, 0.9, n) for n in "BCDEF"}
     raw = {p: {"fields": {"tenant": {"value": "X", "confidence": 0.9, "status": "found", "citations": []}}}
            for p in items}
-    oof = cross_validate(raw, items, list(items), [Path("A"), Path("B")], FitParams(), threshold=0.6)
+    oof = cross_validate(raw, items, list(items), [Path("A"), Path("B")], threshold=0.6)
     assert oof[Path("A")]["fields"]["tenant"]["confidence"] > 0.9  # fitted on B-F only
     assert oof[Path("B")]["fields"]["tenant"]["confidence"] < oof[Path("A")]["fields"]["tenant"]["confidence"]
 
