@@ -76,6 +76,11 @@ NOT_SET_ON_GCP = {
     "PHOENIX_COLLECTOR_ENDPOINT": "tracing collector not deployed by this Terraform",
     "PHOENIX_CLIENT_HEADERS": "tracing collector not deployed by this Terraform",
     "ATLAS_LEGACY_WAIT_S": "code default",
+    "ATLAS_LEGACY_MAX_WAITS": "code default",
+    "ATLAS_SHUTDOWN_GRACE_S": "atlas serve only; on Cloud Run gunicorn's graceful timeout applies",
+    "ATLAS_WEBHOOK_ALLOW_PRIVATE": "must stay off in production (https to public addresses only)",
+    "ATLAS_RATE_LIMIT_STORAGE_URI": "not provisioned yet: Cloud Run instances keep per-instance counters behind "
+                                    "Cloudflare's edge rate limit (a Memorystore store is the follow-up)",
     "GOOGLE_CLIENT_ID": "legacy Google Drive import is not deployed",
     "GOOGLE_CLIENT_SECRET": "legacy Google Drive import is not deployed",
     "GOOGLE_REDIRECT_URI": "legacy Google Drive import is not deployed",
