@@ -114,3 +114,12 @@ def test_landlord_termination_for_default_stated_around_the_sentence_is_not_flag
     assert "landlord_termination_right" not in types(extract(listed))
     assert "landlord_termination_right" not in types(extract(before))
     assert "landlord_termination_right" in types(extract(sale))
+
+
+def test_law_named_as_an_adjective_and_no_term_from_month_to_month(extract):
+    uk = _lease("This Lease shall be governed by and construed in accordance with English law.")
+    us = _lease("This Lease is governed by New York law. Holding over creates a month-to-month tenancy only.")
+    assert extract(uk).fields["governing_law"].value == "England"
+    r = extract(us)
+    assert r.fields["governing_law"].value == "New York"
+    assert r.fields["term_months"].value is None
