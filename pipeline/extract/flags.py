@@ -21,14 +21,7 @@ class FlagRule:
     explanation: str
     unless: str | None = None
     confidence: float = 0.75
-    context_unless: str | None = None  # benign wording in the paragraph around the sentence
 
-
-# Conditions that make a termination right ordinary (default, casualty, condemnation, failed delivery).
-_BENIGN_CONTEXT = (r"event\s+of\s+default|\bdefault|uncured|cure\s+period|casualty|damage|destr|condemn|taking|eminent\s+domain|"
-                            r"bankrupt|insolven|unpaid|fail\w*\s+to\s+(?:pay|perform|observe|deliver|complete)|breach|"
-                            r"not\s+(?:been\s+)?(?:delivered|reinstated|rebuilt|restored)|substantial\s+completion|"
-                            r"commencement\s+date\s+(?:has\s+not|does\s+not|shall\s+not)\s+occur")
 
 RULES: list[FlagRule] = [
     FlagRule("holdover_penalty",
@@ -62,7 +55,6 @@ RULES: list[FlagRule] = [
              rf"|{LL}\s+(?:may|shall\s+have\s+the\s+right\s+to)[^.]{{0,30}}relocate\s+{TT}[^.]{{0,150}}"
              rf"|relocate\s+{TT}[^.]{{0,100}}(?:other|comparable|substitute)\s+(?:space|premises)",
              "high", "The landlord may end the lease or relocate the tenant without tenant default.",
-             context_unless=_BENIGN_CONTEXT,
              unless=r"event\s+of\s+default|default\s+by\s+tenant|uncured|cure\s+period|casualty|damage|destr|condemn|"
                     r"taking|eminent\s+domain|bankrupt|insolven|fail\w*\s+to\s+(?:pay|execute|deliver)|breach"),
     FlagRule("early_termination",
@@ -132,20 +124,6 @@ RULES: list[FlagRule] = [
 ]
 
 
-def _paragraph(dt: DocText, start: int, end: int) -> str:
-    """The sentence with the one before it and, when it ends in a colon, the list after it.
-
-    A termination right's condition often sits in the previous sentence ('If Tenant fails to pay ... .
-    Landlord may terminate this Lease') or in a list ('... may terminate this Lease if: (a) any rent remains unpaid').
-    """
-    prev_start, _ = dt.sentence_bounds(max(0, start - 2), 400)
-    hi = end
-    if re.search(r"(?:if|where|when|following)?\s*:\s*$", dt.text[max(start, end - 200):end + 40].split("(a)")[0]) or \
-            re.match(r"[^.]{0,200}?:\s*\(?(?:a|i|1)\)", dt.text[end - 5:end + 200]):
-        hi = min(len(dt.text), end + 300)
-    return dt.text[prev_start:hi]
-
-
 @dataclass
 class FlagHit:
     """A matched flag clause: type, global span and the rule that fired."""
@@ -176,8 +154,6 @@ def find_flags(dt: DocText) -> list[FlagHit]:
             sentence = dt.text[s:max(e, m.end())]
             if rule.unless and re.search(rule.unless, sentence, re.I):
                 continue
-            if rule.context_unless and re.search(rule.context_unless, _paragraph(dt, s, max(e, m.end())), re.I):
-                continue  # the right arises from a default, casualty or delivery condition stated around it
             if rule.type == "holdover_penalty" and not _holdover_ok(dt, m.start(), m.end()):
                 continue
             if rule.type == "excessive_service_charges":

@@ -218,25 +218,9 @@ _LAW_RE = re.compile(
     re.I)
 
 
-# 'governed by English law': the jurisdiction named as an adjective before 'law'
-_LAW_ADJ = re.compile(r"governed\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?"
-                      r"((?:[A-Z][a-z]+\s+)?[A-Z][a-z]+)\s+law\b")
-_DEMONYMS = {"English": "England", "Scots": "Scotland", "Scottish": "Scotland", "Welsh": "Wales", "Irish": "Ireland",
-             "French": "France", "German": "Germany", "Dutch": "Netherlands", "Swiss": "Switzerland",
-             "Indian": "India", "Australian": "Australia", "Canadian": "Canada"}
-
-
 def extract_governing_law(dt: DocText, address: Hit | None) -> Hit | None:
     """Jurisdiction named in a choice-of-law clause ('laws of the State in which the Premises are located' resolved)."""
-    return _law_of(dt, address) or _law_adjective(dt)
-
-
-def _law_adjective(dt: DocText) -> Hit | None:
-    m = _LAW_ADJ.search(dt.text)
-    if m is None or m.group(1) in ("Applicable", "Federal", "The", "Such", "Local"):
-        return None
-    name = _DEMONYMS.get(m.group(1), m.group(1))
-    return Hit(name, m.start(), m.end(), 0.8)
+    return _law_of(dt, address)
 
 
 def _law_of(dt: DocText, address: Hit | None) -> Hit | None:
