@@ -108,3 +108,12 @@ def test_bare_street_takes_city_and_state_from_its_sentence(extract):
 def test_no_term_from_a_month_to_month_tenancy(extract):
     r = extract(_lease("Holding over creates a month-to-month tenancy only."))
     assert r.fields["term_months"].value is None
+
+
+def test_asset_type_from_title_then_permitted_use_clause(extract):
+    titled = ("MEDICAL OFFICE LEASE\nThis lease is made between Heron Yard LLC (\"Landlord\") and Teal Clinic PC "
+              "(\"Tenant\"). Landlord hereby leases the premises to Tenant. The building is a mixed-use complex.")
+    use = _lease("The development includes a ground lease parcel.\n\nARTICLE 6\nUSE\n\nTenant shall use the Premises "
+                 "for general office purposes and for no other purpose.")
+    assert extract(titled).fields["asset_type"].value == "medical"
+    assert extract(use).fields["asset_type"].value == "office"
