@@ -117,3 +117,11 @@ def test_asset_type_from_title_then_permitted_use_clause(extract):
                  "for general office purposes and for no other purpose.")
     assert extract(titled).fields["asset_type"].value == "medical"
     assert extract(use).fields["asset_type"].value == "office"
+
+
+def test_implausible_monthly_rent_is_not_produced(extract):
+    rate_as_rent = _lease("Annual Base Rent: $30.00 per annum, payable monthly in advance.")
+    assert extract(rate_as_rent).fields["base_rent_monthly"].value is None
+    assert not extract(rate_as_rent).rent_schedule
+    real = _lease("Annual Base Rent: $30,000.00 per annum, payable monthly in advance.")
+    assert extract(real).fields["base_rent_monthly"].value == 2500.0
