@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from pipeline.extract.doctext import DocText, Hit
-from pipeline.extract.normalise import words_to_number
 
 _STREET_TYPES = (r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
                  r"Circle|Cir|Highway|Hwy|Plaza|Square|Sq|Terrace|Trail|Row|Crescent|Close|Mews|Quay|Wharf|"

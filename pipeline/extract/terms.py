@@ -5,9 +5,9 @@ import re
 
 from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
-from pipeline.extract.normalise import COUNT_RE, find_money, parse_count, parse_percent
-from pipeline.parse.classify import title_lines
+from pipeline.extract.normalise import COUNT_RE, find_money, parse_count
 from pipeline.extract.places import CA_PROVINCES, US_STATES
+from pipeline.parse.classify import title_lines
 
 _REGIONS = {**US_STATES, **CA_PROVINCES}
 _REGION_NAMES = sorted(set(_REGIONS.values()), key=len, reverse=True)
