@@ -130,6 +130,8 @@ def extract_term(dt: DocText) -> Hit | None:
         n = parse_count(m.group(1))
         if not n or n <= 0 or n > 1500:
             continue
+        if m.group(1).lower() in ("a", "an") or re.match(r"-to-", dt.text[m.end():m.end() + 4]):
+            continue  # 'a month-to-month tenancy', 'a year': not a stated term length
         months = n * 12 if m.group(2).lower().startswith("year") else n
         if m.group(3):
             months += parse_count(m.group(3)) or 0

@@ -14,10 +14,13 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from pipeline.domain.model import (ASSET_TYPES, EXPENSE_RECOVERY_TYPES, FIELD_NAMES, Citation, ExtractionResult,
                                    FieldStatus, FieldValue, Warning_)
+from pipeline.extract import clauses
 from pipeline.extract.amendments import AMENDMENT_NULL_FIELDS
+from pipeline.extract.doctext import DocText
 from pipeline.extract.rules import RuleExtractor
 from pipeline.extract.verify import citation_ok
 from pipeline.parse.model import ParsedDocument
+from pipeline.ports import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,26 @@ _VALUE_SCHEMA: dict[str, dict[str, Any]] = {
     "asset_type": {"type": ["string", "null"], "enum": list(ASSET_TYPES) + [None]},
 }
 
-_KEYWORDS = (
-    "landlord", "tenant", "lessor", "lessee", "premises", "suite", "floor", "square feet", "sq", "rentable", "address",
-    "located", "commencement", "commence", "expiration", "expire", "term", "months", "years", "rent", "per month",
-    "per annum", "annual", "monthly", "deposit", "letter of credit", "renew", "extend", "option", "governed", "laws of",
-    "operating expenses", "taxes", "net", "gross", "base year", "abate", "free rent", "use", "permitted use", "$", "£",
-    "€", "dated", "between", "demise", "hereby leases",
-)
+# What each field's clause is about: its clause-finder topic and a description the embedder compares chunks with.
+FIELD_TOPICS: dict[str, tuple[str, str]] = {
+    "landlord": ("parties", "the parties to the lease: the landlord or lessor and the tenant or lessee"),
+    "tenant": ("parties", "the parties to the lease: the landlord or lessor and the tenant or lessee"),
+    "premises_address": ("premises", "the premises leased: street address, building, suite or floor"),
+    "suite": ("premises", "the premises leased: street address, building, suite or floor"),
+    "leased_area_sqft": ("premises", "the rentable area of the premises in square feet or square metres"),
+    "commencement_date": ("term", "the term of the lease: commencement date, expiration date and length"),
+    "expiration_date": ("term", "the term of the lease: commencement date, expiration date and length"),
+    "term_months": ("term", "the term of the lease: commencement date, expiration date and length"),
+    "base_rent_monthly": ("rent", "the base rent payable each month or year and its schedule of increases"),
+    "currency": ("rent", "the base rent payable each month or year and its schedule of increases"),
+    "free_rent_months": ("rent", "rent abatement or free rent months at the start of the term"),
+    "security_deposit": ("deposit", "the security deposit or letter of credit the tenant provides"),
+    "renewal_option": ("renewal", "the tenant's option to renew or extend the term and the renewal rent"),
+    "renewal_terms": ("renewal", "the tenant's option to renew or extend the term and the renewal rent"),
+    "governing_law": ("law", "the law governing the lease"),
+    "expense_recovery_type": ("expenses", "who pays operating expenses, real estate taxes and insurance"),
+    "asset_type": ("use", "the permitted use of the premises and the kind of building"),
+}
 
 SYSTEM_PROMPT = (
     "You abstract commercial leases. From the numbered passages, return every requested field as an object with "
@@ -66,6 +82,8 @@ class Passage:
     text: str
     score: float
     order: int
+    start: int = 0  # global offset in the document's joined text (DocText)
+    topics: frozenset[str] = frozenset()
 
 
 def response_schema() -> dict[str, Any]:
@@ -78,43 +96,88 @@ def response_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "required": list(LLM_FIELDS), "properties": props}
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    """Split page text at paragraph breaks into chunks of about `size` characters."""
-    out: list[str] = []
-    cur = ""
-    for para in re.split(r"\n\s*\n|\n", text):
-        para = para.strip()
-        if not para:
-            continue
-        while len(para) > size:
-            out.append(para[:size])
-            para = para[size:]
-        if cur and len(cur) + len(para) + 1 > size:
-            out.append(cur)
-            cur = ""
-        cur = f"{cur}\n{para}" if cur else para
-    if cur:
-        out.append(cur)
+def _slices(text: str, size: int) -> list[tuple[int, int]]:
+    """Contiguous [start, end) slices of about `size` characters, cut at line breaks where there is one."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        while start < n and text[start].isspace():
+            start += 1
+        if start >= n:
+            break
+        end = min(n, start + size)
+        if end < n:
+            cut = text.rfind("\n", start + size // 2, end)
+            end = cut if cut > start else end
+        if text[start:end].strip():
+            out.append((start, end))
+        start = end
     return out
 
 
-def select_passages(doc: ParsedDocument, budget_tokens: int, chunk_chars: int = 1200) -> list[Passage]:
-    """The most term-bearing chunks of the document within a token budget (about 4 characters a token), in order."""
-    cands: list[Passage] = []
+def _candidates(doc: ParsedDocument, chunk_chars: int) -> list[Passage]:
+    """Page chunks (contiguous page text) with their global offsets in the joined text the clause finder reads."""
+    out: list[Passage] = []
+    base = 0
     for page in doc.pages:
-        for chunk in _chunks(page.text, chunk_chars):
-            low = chunk.lower()
-            score = sum(low.count(k) for k in _KEYWORDS) / (1 + len(chunk) / 400)
-            cands.append(Passage(page.number, chunk, score, len(cands)))
-    if cands:
-        cands[0].score += 100  # the opening names the parties and often summarises the deal
+        for s, e in _slices(page.text, chunk_chars):
+            out.append(Passage(page.number, page.text[s:e].strip(), 0.0, len(out), base + s))
+        base += len(page.text) + 1
+    return out
+
+
+def select_passages(doc: ParsedDocument, budget_tokens: int, chunk_chars: int = 1200,
+                    embedder: Embedder | None = None) -> list[Passage]:
+    """Chunks chosen by document structure and meaning, within a token budget (about 4 characters a token).
+
+    Each field's topic gets, in turn, its clause found by structure (headings, summary labels: clauses.py) and,
+    with an embedder, the chunks nearest in meaning to the field's description; the opening (parties, date)
+    comes first. No keyword counting: the same finder the rule engine uses decides.
+    """
+    cands = _candidates(doc, chunk_chars)
+    if not cands:
+        return []
+    dt = DocText(doc)
+    by_topic: dict[str, list[int]] = {}
+    for topic in dict.fromkeys(t for t, _q in FIELD_TOPICS.values()):
+        found = clauses.clauses(dt, topic)
+        overlap = {i: max((min(cl.end, c.start + len(c.text)) - max(cl.start, c.start) for cl in found), default=0)
+                   for i, c in enumerate(cands)}
+        # the chunk holding most of a clause first (not the one that merely ends with its heading)
+        by_topic[topic] = sorted((i for i, n in overlap.items() if n > 0), key=lambda i: (-min(overlap[i], 600), i))
+    vectors: list[list[float]] = []
+    queries = list(dict.fromkeys(q for _t, q in FIELD_TOPICS.values()))
+    if embedder is not None:
+        try:
+            vectors = embedder.embed(queries + [c.text for c in cands])
+        except (OSError, ImportError, RuntimeError) as exc:
+            log.warning("embedder unavailable, passages chosen by structure only: %s", exc)
+    if vectors:
+        qv, cv = vectors[:len(queries)], vectors[len(queries):]
+        for (topic, query) in dict.fromkeys(FIELD_TOPICS.values()):
+            q = qv[queries.index(query)]
+            sims = [sum(a * b for a, b in zip(q, v)) for v in cv]
+            for i in sorted(range(len(cands)), key=lambda k: -sims[k])[:3]:
+                cands[i].score = max(cands[i].score, sims[i])
+                if i not in by_topic[topic]:
+                    by_topic[topic].append(i)
+    # round-robin over topics so every field's clause gets a passage before any topic gets a second one
+    order: list[int] = [0]
+    depth = 0
+    while any(depth < len(v) for v in by_topic.values()):
+        for ranked in by_topic.values():
+            if depth < len(ranked) and ranked[depth] not in order:
+                order.append(ranked[depth])
+        depth += 1
     chosen: list[Passage] = []
     used = 0
-    for p in sorted(cands, key=lambda c: -c.score):
-        cost = len(p.text) // 4 + 8
+    for i in order:
+        cost = len(cands[i].text) // 4 + 8
         if used + cost > budget_tokens:
             continue
-        chosen.append(p)
+        cands[i].topics = frozenset(t for t, v in by_topic.items() if i in v)
+        chosen.append(cands[i])
         used += cost
     return sorted(chosen, key=lambda c: c.order)
 
@@ -190,8 +253,9 @@ class LLMExtractor:
 
     def __init__(self, client: openai.OpenAI, model: str, fallback: RuleExtractor, timeout_s: float = 60.0,
                  max_retries: int = 3, budget_tokens: int = 6000, backoff_s: float = 1.0,
-                 review_threshold: float = 0.6):
+                 review_threshold: float = 0.6, embedder: Embedder | None = None):
         self.client = client
+        self.embedder = embedder
         self.model = model
         self.fallback = fallback
         self.timeout_s = timeout_s
@@ -208,7 +272,7 @@ class LLMExtractor:
         base.extractor, base.extractor_version = self.name, self.version
         if base.kind == "not_a_lease" or not any(p.text.strip() for p in doc.pages):
             return base
-        passages = select_passages(doc, self.budget_tokens)
+        passages = select_passages(doc, self.budget_tokens, embedder=self.embedder)
         try:
             answer, usage = self._ask(passages)
         except (openai.OpenAIError, ValueError) as exc:
@@ -294,4 +358,16 @@ def build_llm_extractor(settings: Any, fallback: RuleExtractor) -> LLMExtractor:
     client = openai.OpenAI(api_key=settings.openai_api_key or "missing-key", base_url=settings.openai_base_url,
                            timeout=settings.llm_timeout_s, max_retries=0)
     return LLMExtractor(client, settings.openai_model, fallback, timeout_s=settings.llm_timeout_s,
-                        review_threshold=getattr(settings, "review_threshold", 0.6))
+                        review_threshold=getattr(settings, "review_threshold", 0.6), embedder=_shipped_embedder())
+
+
+def _shipped_embedder() -> Embedder | None:
+    """The shipped MiniLM embedder (loaded on first use), or None when its package is not installed."""
+    try:
+        from pipeline.adapters.minilm_embedder import MiniLMEmbedder, default_model_path
+
+        default_model_path()
+    except ImportError as exc:
+        log.info("MiniLM model package not installed; LLM passages chosen by structure only (%s)", exc)
+        return None
+    return MiniLMEmbedder(threads=2)

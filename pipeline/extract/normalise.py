@@ -176,13 +176,16 @@ def parse_count(text: str) -> float | None:
 
 CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "c$": "CAD", "ca$": "CAD", "cad": "CAD", "cdn$": "CAD",
                     "£": "GBP", "gbp": "GBP", "ps": "GBP", "€": "EUR", "eur": "EUR", "a$": "AUD", "aud": "AUD",
-                    "nis": "ILS", "ils": "ILS", "₪": "ILS", "chf": "CHF", "¥": "JPY", "jpy": "JPY"}
+                    "nis": "ILS", "ils": "ILS", "₪": "ILS", "chf": "CHF", "¥": "JPY", "jpy": "JPY",
+                    "inr": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR"}
 
 # EDGAR renders "£" as "PS"; only accepted directly before digits.
 MONEY_RE = re.compile(
-    r"(?P<cur>US\$|C\$|CA\$|CDN\$|A\$|USD|CAD|GBP|EUR|NIS|ILS|CHF|JPY|AUD|£|€|₪|¥|\$|\bPS(?=\s?\d))\s?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d{1,2})?(?!\d)"
-    r"|(?<![/\d.,])(?P<num2>\d{1,3}(?:,\d{3})+|\d+)(?P<dec2>\.\d{1,2})?\s?(?P<cur2>dollars|pounds|euros|USD|CAD|GBP|EUR)\b",
+    r"(?P<cur>US\$|C\$|CA\$|CDN\$|A\$|USD|CAD|GBP|EUR|NIS|ILS|CHF|JPY|AUD|INR|₹|\bRs\.?(?=\s?\d)|£|€|₪|¥|\$|"
+    r"\bPS(?=\s?\d))\s?"
+    r"(?P<num>\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d{1,2})?(?!\d)"  # Indian grouping: 1,50,000
+    r"|(?<![/\d.,])(?P<num2>\d{1,3}(?:,\d{3})+|\d+)(?P<dec2>\.\d{1,2})?\s?(?P<cur2>dollars|pounds|euros|rupees|USD|CAD|"
+    r"GBP|EUR|AUD|INR)\b",
     re.I,
 )
 

@@ -13,7 +13,7 @@ _ENTITY_SUFFIX = r"(?:Ltd|Limited|Inc|Incorporated|LLC|L\.L\.C|LLP|LP|L\.P|plc|P
 
 # Where a party's name ends: its legal descriptor, a registration parenthetical, an address clause.
 _NAME_CUTS = [
-    re.compile(r",\s*(?:an?|the)\s+(?=[A-Za-z])", re.I),
+    re.compile(r"[,\u201e]\s*(?:an?|the)\s+(?=[A-Za-z])", re.I),  # U+201E: a low quote typed for a comma
     re.compile(r"\s*\((?:foreign\s+|a\s+|an\s+)?(?:company|registered|registration|reg\b|reg\.|incorporated|"
                r"hereinafter|the\s|formerly|d/b/a|f/k/a|as\s|\"|')", re.I),
     re.compile(r",?\s+(?:incorporated\s+in|whose\b|having\s+(?:its|a)\b|with\s+(?:its|an?)\s+(?:registered|principal)|"
@@ -21,7 +21,7 @@ _NAME_CUTS = [
     re.compile(r"\b(?:Ltd|Inc|LLC|plc|Co)\.?(\s+of\s+)", re.I),
     re.compile(r"\s*\(\s*[\"']", re.I),
 ]
-_BOUNDARY = re.compile(r"(?:\bbetween\b:?-?|,\s*and\b|\)\s*,?\s*and\b|;\s*and\b|\bmade\s+by\b|\bby\b|:|;|\f|\(\d+\)|(?<!Ltd)(?<!Inc)(?<!Co)(?<!Corp)(?<!No)(?<!\b[A-Z])\.\s+(?=[A-Z]))", re.I)
+_BOUNDARY = re.compile(r"(?:\bbetween\b:?-?|,\s*and\b|[\"']\s*,?\s*and\b|\)\s*,?\s*and\b|;\s*and\b|\bmade\s+by\b|\bby\b|:|;|\f|\(\d+\)|(?<!Ltd)(?<!Inc)(?<!Co)(?<!Corp)(?<!No)(?<!\b[A-Z])\.\s+(?=[A-Z]))", re.I)
 _BAD_NAME = re.compile(r"^(?:the\s+)?(?:landlord|tenant|lessor|lessee|guarantor|broker|party|parties|premises|"
                        r"address|c/o|by|name|title|date|n/a|none|see\b)|_{3,}|\bc/o\b|attention", re.I)
 
@@ -89,6 +89,23 @@ def defined_term_hits(dt: DocText, role: str) -> list[Hit]:
     return hits
 
 
+def referred_hits(dt: DocText, role: str) -> list[Hit]:
+    """'X, an individual ..., referred to as "lessor,"': a defined role without the parenthesis."""
+    pat = re.compile(r",?\s*(?:hereinafter\s+|herein\s+)?(?:referred\s+to\s+as|called)\s+(?:the\s+)?\"\s*"
+                     + ROLES[role] + r"\s*[,.]?\s*\"", re.I)
+    hits = []
+    for m in pat.finditer(dt.text):
+        span = _backtrack(dt, m.start())
+        if not span:
+            continue
+        name = clean_name(dt.raw[span[0]:span[1]])
+        if not name:
+            continue
+        s, e = _span_of_name(dt, span[0], span[1], name)
+        hits.append(Hit(name, s, e, 0.85, raw=dt.raw[span[0]:m.end()]))
+    return hits
+
+
 def label_hits(dt: DocText, role: str) -> list[Hit]:
     """'Landlord: X, a ...' lines in Basic Lease Information / particulars tables."""
     pat = re.compile(r"(?:^|\n|\f)[ \t]*(?:\(?\d+(?:\.\d+)*\)?\.?[ \t]*)?(?:The[ \t]+)?" + ROLES[role]
@@ -131,7 +148,7 @@ def alias_grant_hits(dt: DocText, role: str) -> list[Hit]:
 
 def extract_party(dt: DocText, role: str) -> Hit | None:
     """The landlord or tenant as the lease defines it."""
-    hits = defined_term_hits(dt, role) + label_hits(dt, role)
+    hits = defined_term_hits(dt, role) + label_hits(dt, role) + referred_hits(dt, role)
     if not hits:
         hits = alias_grant_hits(dt, role)
     if not hits:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from pipeline.extract.doctext import DocText, Hit
-from pipeline.extract.normalise import words_to_number
 
 _STREET_TYPES = (r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
                  r"Circle|Cir|Highway|Hwy|Plaza|Square|Sq|Terrace|Trail|Row|Crescent|Close|Mews|Quay|Wharf|"
@@ -75,16 +74,38 @@ def _named_or_corner(dt: DocText) -> Hit | None:
     return None
 
 
+_CITY = re.compile(r"\bCity\s+(?:and\s+County\s+)?of\s+((?:[A-Z][\w'-]*\s+){0,3}[A-Z][\w'-]*)")
+_STATE = re.compile(r"\b(?:State|Commonwealth|Province)\s+of\s+((?:[A-Z][a-z]+\s+)?[A-Z][a-z]+)")
+
+
+def _city_state_in_sentence(dt: DocText, pos: int) -> tuple[str, list[tuple[int, int]]] | None:
+    """'City, State' named in the sentence around pos, with the spans that state them."""
+    s, e = dt.sentence_bounds(pos, 500)
+    city = _CITY.search(dt.text, s, e)
+    state = _STATE.search(dt.text, s, e)
+    if city is None or state is None:
+        return None
+    return f"{city.group(1)}, {state.group(1)}", [(city.start(), city.end()), (state.start(), state.end())]
+
+
 def _numbered_address(dt: DocText) -> Hit | None:
     best: Hit | None = None
     for m in ADDRESS_RE.finditer(dt.text):
         value = " ".join(m.group(0).split()).rstrip(",. ")
-        if "," not in value and not re.search(_POSTCODE + r"$", value):
-            continue  # a bare street name: not enough to identify the premises
+        end = m.start() + len(m.group(0).rstrip(",. "))
         score = _context_score(dt, m.start(), m.end())
         if score <= 0:
             continue
-        hit = Hit(value, m.start(), m.start() + len(m.group(0).rstrip(",. ")), score)
+        extra: list[tuple[int, int]] = []
+        if "," not in value and not re.search(_POSTCODE + r"$", value):
+            # a bare street in the premises sentence: its city and state are named there ('in the City of X,
+            # County of Y, State of Z ... known as 10 Oak Avenue'); otherwise not enough to identify the premises
+            place = _city_state_in_sentence(dt, m.start()) if score >= 0.85 else None
+            if place is None:
+                continue
+            value = f"{value}, {place[0]}"
+            extra = place[1]
+        hit = Hit(value, m.start(), end, score, extra=extra)
         if best is None or hit.score > best.score + 0.05:
             best = hit
     return best

@@ -193,6 +193,10 @@ def _annual_monthly_pair(dt: DocText) -> Hit | None:
     return None
 
 
+# Below this a 'monthly rent' is a rate read on the wrong basis (a peppercorn rent is read separately as 0).
+MIN_MONTHLY_RENT = 50.0
+
+
 def _plausible_area(area: float | None) -> bool:
     """An area a rate can be multiplied by: present and of a size premises have."""
     return area is not None and 100 <= area <= 10_000_000
@@ -292,6 +296,10 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
             psf = round(st.amount, 2) if st.basis == "psf" else (round(monthly * 12 / area_v, 2) if area_v else None)
             spans = [st.span] + ([(area.start, area.end)] if st.basis == "psf" and area else [])
             out.schedule.append((s_iso, e_iso, monthly, psf, spans))
+        if out.schedule and out.schedule[0][2] < MIN_MONTHLY_RENT:
+            # a monthly rent of a few dollars: the table's amounts are rates (per square foot) read on the wrong
+            # basis; nothing is produced from an implausible value
+            out.schedule = []
         if out.schedule:
             s_iso, _, monthly, _, spans = out.schedule[0]
             amt_span = _amount_span(dt, first.span)
@@ -300,7 +308,8 @@ def analyse_rent(dt: DocText, area: Hit | None, commencement: str | None, expira
                            extra=[(area.start, area.end)] if first.basis == "psf" and area else [])
     # a rent stated as money per month or year outranks one computed from a rate and an area
     direct = [st for st in statements if st[1] in ("monthly", "annual")]
-    chosen = next((st for st in direct + statements if _to_monthly(st[0], st[1], area_v) is not None), None)
+    chosen = next((st for st in direct + statements
+                   if (_to_monthly(st[0], st[1], area_v) or 0) >= MIN_MONTHLY_RENT), None)
     if out.base is None and chosen is not None:
         amount, basis, s, e = chosen
         monthly = _to_monthly(amount, basis, area_v)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from pipeline.domain.model import (FIELD_NAMES, ExtractionResult, FieldStatus, FieldValue, RentPeriod, RiskFlag,

@@ -5,8 +5,9 @@ import re
 
 from pipeline.extract import clauses
 from pipeline.extract.doctext import DocText, Hit
-from pipeline.extract.normalise import COUNT_RE, find_money, parse_count, parse_percent
+from pipeline.extract.normalise import COUNT_RE, find_money, parse_count
 from pipeline.extract.places import CA_PROVINCES, US_STATES
+from pipeline.parse.classify import title_lines
 
 _REGIONS = {**US_STATES, **CA_PROVINCES}
 _REGION_NAMES = sorted(set(_REGIONS.values()), key=len, reverse=True)
@@ -220,6 +221,10 @@ _LAW_RE = re.compile(
 
 def extract_governing_law(dt: DocText, address: Hit | None) -> Hit | None:
     """Jurisdiction named in a choice-of-law clause ('laws of the State in which the Premises are located' resolved)."""
+    return _law_of(dt, address)
+
+
+def _law_of(dt: DocText, address: Hit | None) -> Hit | None:
     for m in _LAW_RE.finditer(dt.text):
         target = m.group(2)
         if re.match(r"in\s+which", target, re.I):
@@ -315,7 +320,22 @@ _ASSET = [
 
 
 def extract_asset_type(dt: DocText) -> Hit | None:
-    """Asset type from the building description or permitted use (earliest wins)."""
+    """Asset type from the document's title, else its permitted-use clause (found by structure), else the earliest
+    description of the building or use."""
+    head = dt.text[:3000]
+    for line in title_lines(dt.raw):
+        at = head.find(line)
+        for kind, pat in _ASSET:
+            m = re.search(pat, line, re.I)
+            if m and at >= 0:
+                return Hit(kind, at + m.start(), at + m.end(), 0.8)
+    for c in clauses.clauses(dt, "use"):
+        lo, hi = c.start, min(c.end, c.start + 1500)
+        found = [(m.start(), kind, m) for kind, pat in _ASSET if (m := re.compile(pat, re.I).search(dt.text, lo, hi))]
+        if found:
+            _pos, kind, m = found[0]  # the most specific kind the clause names (medical office before office)
+            return Hit(kind, m.start(), m.end(), 0.8, extra=[(c.start, c.start + min(len(c.title), 60))]
+                       if c.kind == "section" else [])
     best: Hit | None = None
     for kind, pat in _ASSET:
         m = re.search(pat, dt.text, re.I)

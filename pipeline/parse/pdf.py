@@ -45,6 +45,8 @@ _MIN_USABLE_CHARS = 20
 # Pages with fewer letters than this and a page-sized image are treated as scans with a stamp or header.
 _SCAN_WITH_STAMP_CHARS = 200
 _SCAN_COVERAGE = 0.5
+# A page without text or images but with at least this many drawn paths is text drawn as vector outlines.
+_MIN_VECTOR_SHAPES = 60
 _MAX_GARBLED_SHARE = 0.3
 _MIN_OCR_DPI = 100
 _MIN_SCAN_DPI = 200
@@ -128,6 +130,8 @@ def _read_page(pdf: pdfium.PdfDocument, number: int) -> _PageRead:
         needs_ocr = garbled or (letters < _SCAN_WITH_STAMP_CHARS and
                                 _image_coverage(page, width * height) >= (0.0 if letters < _MIN_USABLE_CHARS
                                                                           else _SCAN_COVERAGE))
+        # No text layer and no image, but drawn shapes: text converted to outlines (vector 'scans'), read by OCR.
+        needs_ocr = needs_ocr or (letters < _MIN_USABLE_CHARS and _vector_shapes(page) >= _MIN_VECTOR_SHAPES)
         return _PageRead(text, boxes, width, height, needs_ocr)
     finally:
         page.close()
@@ -171,6 +175,16 @@ def _word_boxes(textpage: pdfium.PdfTextPage, text: str, index_map: list[int] | 
         append(Box(start, end, (x0 - left, top - (t0 if t0 > t1 else t1),
                                 x1 - left, top - (b0 if b0 < b1 else b1))))
     return boxes
+
+
+def _vector_shapes(page: pdfium.PdfPage, cap: int = _MIN_VECTOR_SHAPES) -> int:
+    """Number of path objects on the page, counted up to `cap` (glyph outlines make many; a ruled blank page few)."""
+    n = 0
+    for _obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=4):
+        n += 1
+        if n >= cap:
+            break
+    return n
 
 
 def _image_coverage(page: pdfium.PdfPage, page_area: float) -> float:

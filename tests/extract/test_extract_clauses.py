@@ -84,3 +84,44 @@ def test_expense_type_from_who_bears_which_costs(extract):
     assert extract(own).fields["expense_recovery_type"].value is None
     cites = extract(nnn).fields["expense_recovery_type"].citations
     assert len(cites) == 3  # each cost family the tenant bears is cited
+
+
+def test_parties_defined_without_parentheses(extract):
+    text = ('LEASE AGREEMENT\nThis lease is entered into between Nora Vance, an individual, referred to as "lessor," and '
+            'Quill Fabrication, Inc., a corporation, referred to as "lessee." Lessor leases to lessee the premises.')
+    r = extract(text)
+    assert r.fields["landlord"].value == "Nora Vance"
+    assert r.fields["tenant"].value == "Quill Fabrication, Inc."
+
+
+def test_bare_street_takes_city_and_state_from_its_sentence(extract):
+    text = ('SUBLEASE\nThis sublease is made between Gull Labs, Inc. ("Sublandlord") and Wren Bio, Inc. ("Subtenant"). '
+            "Sublandlord subleases to Subtenant those premises situated in the City and County of Denver, State of "
+            "Colorado, of approximately 3,200 square feet in the building located at 88 Larimer Avenue, as shown on "
+            "Exhibit A (the \"Premises\").")
+    r = extract(text)
+    assert r.fields["premises_address"].value == "88 Larimer Avenue, Denver, Colorado"
+    quotes = " ".join(c.quote for c in r.fields["premises_address"].citations)
+    assert "88 Larimer Avenue" in quotes and "Denver" in quotes and "State of Colorado" in quotes
+
+
+def test_no_term_from_a_month_to_month_tenancy(extract):
+    r = extract(_lease("Holding over creates a month-to-month tenancy only."))
+    assert r.fields["term_months"].value is None
+
+
+def test_asset_type_from_title_then_permitted_use_clause(extract):
+    titled = ("MEDICAL OFFICE LEASE\nThis lease is made between Heron Yard LLC (\"Landlord\") and Teal Clinic PC "
+              "(\"Tenant\"). Landlord hereby leases the premises to Tenant. The building is a mixed-use complex.")
+    use = _lease("The development includes a ground lease parcel.\n\nARTICLE 6\nUSE\n\nTenant shall use the Premises "
+                 "for general office purposes and for no other purpose.")
+    assert extract(titled).fields["asset_type"].value == "medical"
+    assert extract(use).fields["asset_type"].value == "office"
+
+
+def test_implausible_monthly_rent_is_not_produced(extract):
+    rate_as_rent = _lease("Annual Base Rent: $30.00 per annum, payable monthly in advance.")
+    assert extract(rate_as_rent).fields["base_rent_monthly"].value is None
+    assert not extract(rate_as_rent).rent_schedule
+    real = _lease("Annual Base Rent: $30,000.00 per annum, payable monthly in advance.")
+    assert extract(real).fields["base_rent_monthly"].value == 2500.0

@@ -226,3 +226,42 @@ def test_model_without_temperature_support_is_asked_again_without_it(fake):
     assert len(fake.requests) == 2 and "temperature" not in fake.requests[1]
     assert not any(w.code == "llm_unavailable" for w in r.warnings)
     assert r.usage["llm_calls"] == 2
+
+
+_FILLER = "Tenant shall comply with the rules and regulations of the Building as amended from time to time. " * 60
+_STRUCTURED = ("LEASE\nThis lease is made between Alder Court LLC (\"Lessor\") and Finch Tools Inc. (\"Lessee\").\n\n"
+               "ARTICLE 1\nGENERAL\n\n" + _FILLER + "\n\nARTICLE 2\nRENT\n\nLessee shall pay installments of $4,000.00 "
+               "each month.\n\nARTICLE 3\nMISCELLANEOUS\n\n" + _FILLER + "\n\nThe sum of $8,000.00 is held against "
+               "damage to the building.\n\n" + _FILLER)
+
+
+def test_passages_come_from_the_clause_finder_not_keywords():
+    doc = ParsedDocument(pages=[Page(1, _STRUCTURED)], media_type="text/plain")
+    chosen = select_passages(doc, budget_tokens=700)
+    rent = [p for p in chosen if "$4,000.00" in p.text]
+    assert rent and "rent" in rent[0].topics
+    assert chosen[0].order == 0  # the opening with the parties
+
+
+class _FakeEmbedder:
+    """Puts the deposit description and the one chunk about money held against damage on the same axis."""
+
+    dimension = 2
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        return [[1.0, 0.0] if ("security deposit" in t or "held against damage" in t) else [0.0, 1.0] for t in texts]
+
+
+def test_embeddings_find_a_clause_without_a_heading():
+    doc = ParsedDocument(pages=[Page(1, _STRUCTURED)], media_type="text/plain")
+    without = select_passages(doc, budget_tokens=1000)
+    embedder = _FakeEmbedder()
+    chosen = select_passages(doc, budget_tokens=1000, embedder=embedder)
+    assert embedder.calls == 1
+    assert not any("$8,000.00" in p.text for p in without)
+    held = [p for p in chosen if "$8,000.00" in p.text]
+    assert held and "deposit" in held[0].topics

@@ -85,3 +85,24 @@ def test_counts_and_percents():
 def test_end_of_term():
     assert end_of_term(date(2024, 9, 1), 60) == date(2029, 8, 31)
     assert end_of_term(date(2026, 12, 15), 48) == date(2030, 12, 14)
+
+
+def test_money_in_the_common_currencies_including_indian_grouping():
+    from pipeline.extract.normalise import find_money
+
+    cases = {"rent of Rs. 1,50,000 per month": (150000.0, "INR"), "INR 75,000": (75000.0, "INR"),
+             "₹2,40,000.50": (240000.5, "INR"), "AUD 4,500": (4500.0, "AUD"), "A$ 4,500": (4500.0, "AUD"),
+             "CAD 3,000": (3000.0, "CAD"), "£1,200": (1200.0, "GBP"), "EUR 900": (900.0, "EUR"),
+             "US$ 1,000,000": (1000000.0, "USD"), "5,000 rupees": (5000.0, "INR")}
+    for text, (amount, code) in cases.items():
+        found = list(find_money(text))
+        assert found and found[0][:2] == (amount, code), text
+    assert list(find_money("within 5 years")) == []
+
+
+def test_day_first_judged_from_the_documents_own_dates():
+    from pipeline.extract.normalise import day_first_by_context
+
+    assert day_first_by_context("dated 7 February 2007; rent due 25/03/2007; review on 03/04/2012")
+    assert not day_first_by_context("dated February 7, 2007; rent due 03/25/2007; review on 03/04/2012")
+    assert not day_first_by_context("no dates at all")

@@ -97,3 +97,17 @@ def test_title_outranks_lease_vocabulary():
     assert classify_document(_doc("LEASE GUARANTY\n" + LEASE)).kind == "not_a_lease"
     assert classify_document(_doc("FIRST AMENDMENT TO OFFICE LEASE\n" + LEASE)).kind == "amendment"
     assert classify_document(_doc("EXHIBIT 10.4\nSUBLEASE AGREEMENT\n" + LEASE)).kind == "lease"
+
+
+def test_filled_in_forms_are_leases():
+    """Residential and government forms: labels, blanks and ticked boxes instead of prose, still leases."""
+    residential = ("RESIDENTIAL LEASE AGREEMENT\nLandlord: ___Mary Quinn_______ Tenant: ___Omar Haddad____\n"
+                   "Property address: __18 Birch Court, Apt 2, Tulsa, OK 74103__\nMonthly rent: $__1,150.00__ "
+                   "due on the __1st__ day of each month. Security deposit: $__1,150.00__\n[X] Unfurnished  [ ] Furnished\n"
+                   "Lease term: from __06/01/2024__ to __05/31/2025__\nSignature of Landlord ________ Tenant ________")
+    government = ("U.S. GOVERNMENT LEASE FOR REAL PROPERTY\nLease No. ____GS-07B-1234____\nThis Lease is made and entered "
+                  "into between ___Pine Ridge Holdings LLC___ (Lessor) and the United States of America (Government).\n"
+                  "The Lessor hereby leases to the Government the premises described below for a term of __10__ years.")
+    for text in (residential, government):
+        assert classify_document(_doc(text)).kind == "lease", text[:40]
+        assert RuleExtractor().extract(_doc(text)).kind == "lease"

@@ -116,3 +116,58 @@ def test_scan_with_a_text_stamp_is_still_ocred(make):
     page = parse_document(buf.getvalue()).page(1)
     assert page.ocr is True
     _assert_reads_lease(page.text)
+
+
+def _outlined_pdf(image) -> bytes:
+    """A PDF page whose text is drawn as vector shapes (no text layer, no image): one filled rectangle per run of
+    dark pixels of the rendered lines, the way 'convert text to outlines' exports look to a PDF reader."""
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    grey = image.convert("L")
+    w, h = grey.size
+    scale = 612 / w
+    px = grey.load()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, invariant=1)
+    c.setFillGray(0)
+    for y in range(h):
+        x = 0
+        while x < w:
+            if px[x, y] < 128:
+                start = x
+                while x < w and px[x, y] < 128:
+                    x += 1
+                c.rect(start * scale, 792 - (y + 1) * scale, (x - start) * scale, scale, stroke=0, fill=1)
+            x += 1
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_page_drawn_as_vector_shapes_is_ocred(make):
+    data = _outlined_pdf(make.image(make.lease_lines, dpi=150))
+    doc = parse_document(data)
+    page = doc.page(1)
+    assert page.ocr is True and doc.metadata["ocr_pages"] == [1]
+    _assert_reads_lease(page.text)
+
+
+def test_blank_ruled_page_is_not_sent_to_ocr(make):
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, invariant=1)
+    for i in range(10):
+        c.line(72, 700 - 20 * i, 540, 700 - 20 * i)
+    c.setFont("Helvetica", 11)
+    c.drawString(72, 740, "Signature page: Landlord and Tenant sign this Lease below.")
+    c.showPage()
+    c.save()
+    doc = parse_document(buf.getvalue())
+    assert doc.page(1).ocr is False
