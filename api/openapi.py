@@ -116,7 +116,22 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {"question": {"type": "string", "minLength": 1, "maxLength": 2000},
                                    "document_ids": {"type": "array", "items": {"type": "string"}},
                                    "top_k": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
-                "responses": {"200": _ok("answer with sources", {"type": "object", "required": ["answer", "sources"]}),
+                "responses": {"200": _ok("answer with sources", {
+                    "type": "object", "required": ["answer", "sources"],
+                    "properties": {
+                        "answer": {"type": "string"},
+                        "mode": {"type": "string", "enum": ["extractive", "structured", "portfolio", "llm"]},
+                        "question_kind": {"type": "string", "enum": ["field", "clause", "portfolio", "other"]},
+                        "refused": {"type": "boolean",
+                                    "description": "true when the documents don't state the answer"},
+                        "sources": {"type": "array", "items": {"type": "object", "required": [
+                            "document_id", "page", "quote", "start", "end"]}},
+                        "leases": {"type": "array", "items": {"type": "string"},
+                                   "description": "portfolio questions: the matching document ids"},
+                        "checked": {"type": "integer", "description": "portfolio questions: leases checked"},
+                        "undecided": {"type": "array", "items": {"type": "object"},
+                                      "description": "portfolio questions: leases whose field is missing or "
+                                                     "needs review"}}}),
                               "400": _err("bad request"), "404": _err("a document id is unknown to you"),
                               **_AUTH_ERRORS}}},
             "/v1/leases": {"get": {

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+import weakref
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -133,8 +135,31 @@ def coverage(question_terms: Sequence[str], text: str) -> float:
     return len(q & have) / len(q)
 
 
+_VECTOR_CACHES: "weakref.WeakKeyDictionary[Any, OrderedDict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
+_VECTOR_CACHE_SIZE = 20_000
+_cache_lock = threading.Lock()
+
+
+def _sentence_vectors(embedder: Any, texts: Sequence[str]) -> np.ndarray:
+    """Unit vectors of sentences; sentences this embedder saw recently are not embedded again."""
+    with _cache_lock:
+        cache = _VECTOR_CACHES.setdefault(embedder, OrderedDict())
+        known = {t: cache.get(t) for t in texts}
+    missing = [t for t, v in known.items() if v is None]
+    if missing:
+        fresh = np.asarray(embedder.embed(missing), dtype=np.float32)
+        fresh /= np.maximum(np.linalg.norm(fresh, axis=1, keepdims=True), 1e-9)
+        with _cache_lock:
+            for t, v in zip(missing, fresh):
+                known[t] = v
+                cache[t] = v
+            while len(cache) > _VECTOR_CACHE_SIZE:
+                cache.popitem(last=False)
+    return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
 def rerank(question_terms: Sequence[str], question_vector: Sequence[float], cands: Sequence[Candidate],
-           embedder: Any, *, shortlist: int = 14) -> list[Candidate]:
+           embedder: Any, *, shortlist: int = 10) -> list[Candidate]:
     """Best sentences first: BM25 within the passages picks a shortlist, the embedder's similarity orders it."""
     if not cands:
         return []
@@ -144,8 +169,7 @@ def rerank(question_terms: Sequence[str], question_vector: Sequence[float], cand
     for c in cands:
         rank.setdefault(c.hit.chunk.id, len(rank))
     prelim = sorted(range(len(cands)), key=lambda i: -(lex[i] + 0.3 / (1 + rank[cands[i].hit.chunk.id])))[:shortlist]
-    vecs = np.asarray(embedder.embed([cands[i].text for i in prelim]), dtype=np.float32)
-    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+    vecs = _sentence_vectors(embedder, [cands[i].text for i in prelim])
     q = np.asarray(question_vector, dtype=np.float32)
     q /= max(float(np.linalg.norm(q)), 1e-9)
     sims = vecs @ q

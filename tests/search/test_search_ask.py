@@ -126,10 +126,38 @@ def test_deleted_document_stops_answering(indexed):
     assert indexed.reader.chunks("org-a") == []
 
 
+def test_question_the_documents_do_not_answer_is_declined_with_related_passages(indexed):
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", _result("2029-09-30", 60642.0))] if org == "org-a" else []
+    ans = ask("org-a", "How many parking spaces does Quarry Outdoor Supply get?", retriever=indexed.retriever,
+              extractions_lookup=lookup)
+    assert ans.refused and ans.answer == "The documents don't state this."
+    assert ans.sources and all(s.document_id == "doc-1" for s in ans.sources)  # the lease it names
+
+
+def test_a_question_about_a_landlord_right_is_not_answered_with_the_landlord_field(indexed):
+    result = _result("2029-09-30", 60642.0)
+    result.fields["landlord"] = FieldValue("Lakeshore Holdings LLC", "Lakeshore Holdings LLC", 0.9,
+                                           FieldStatus.FOUND, [Citation(1, 0, 22, "Lakeshore Holdings LLC")])
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", result)] if org == "org-a" else []
+    ans = ask("org-a", "What can the landlord recover if Quarry Outdoor holds over?", retriever=indexed.retriever,
+              extractions_lookup=lookup)
+    assert "Lakeshore" not in ans.answer and ans.question_kind == "clause"
+    assert "damages" in ans.answer
+
+
+def test_a_special_rent_is_not_answered_with_the_base_rent(indexed):
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", _result("2029-09-30", 60642.0))] if org == "org-a" else []
+    ans = ask("org-a", "What rent does Quarry Outdoor pay if it stays after the lease ends?",
+              retriever=indexed.retriever, extractions_lookup=lookup)
+    assert "200%" in ans.answer and "60,642" not in ans.answer
+
+
 class _FakeOpenAI(BaseHTTPRequestHandler):
     reply = ""
+    calls = 0
 
     def do_POST(self):  # noqa: N802 (http.server API)
+        _FakeOpenAI.calls += 1
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         assert body["messages"][0]["role"] == "system"
         out = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
@@ -181,3 +209,25 @@ def test_portfolio_filter_by_expiry_rent_and_flag():
     assert [d for d, _ in filter_leases(rows, expires_after="2025-06-01", max_rent=10000)] == ["a"]
     with pytest.raises(ValueError):
         filter_leases(rows, expires_before="soon")
+
+
+def test_llm_is_not_asked_when_the_documents_do_not_answer(indexed, fake_openai):
+    _FakeOpenAI.reply = "Quarry Outdoor gets 40 parking spaces [1]."
+    _FakeOpenAI.calls = 0
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "How many parking spaces does Quarry Outdoor Supply get?", retriever=indexed.retriever, llm=llm)
+    assert ans.refused and _FakeOpenAI.calls == 0 and "40" not in ans.answer
+
+
+def test_llm_sentence_with_a_number_not_on_the_cited_page_is_dropped(indexed, fake_openai):
+    _FakeOpenAI.reply = "Holdover rent is 300% of Base Rent [1]."
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "What is the holdover rent?", retriever=indexed.retriever, llm=llm)
+    assert ans.mode == "extractive" and "200%" in ans.answer and "300%" not in ans.answer
+
+
+def test_llm_refusal_is_reported_as_a_refusal(indexed, fake_openai):
+    _FakeOpenAI.reply = "The documents don't state this."
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "What is the holdover rent?", retriever=indexed.retriever, llm=llm)
+    assert ans.refused and ans.sources
