@@ -87,28 +87,71 @@ def _value(result: ExtractionResult, name: str) -> tuple[Any, bool]:
     return fv.value, fv.status == FieldStatus.FOUND and fv.value is not None
 
 
-def _field_test(name: str, predicate: Callable[[Any], bool]) -> Callable[[ExtractionResult], bool | None]:
+def _field_test(name: str, predicate: Callable[[Any], bool], *,
+                allow_review: bool = False) -> Callable[[ExtractionResult], bool | None]:
     def test(result: ExtractionResult) -> bool | None:
         value, ok = _value(result, name)
+        if not ok and allow_review and value is not None:
+            ok = result.field(name).status == FieldStatus.NEEDS_REVIEW
         return predicate(value) if ok else None
     return test
 
 
+_OPS: dict[str, Callable[[Any, Any], bool]] = {"<": lambda a, b: a < b, ">": lambda a, b: a > b,
+                                                "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+
+
 def _numeric(op: str, bound: float) -> Callable[[Any], bool]:
     def pred(value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
         try:
             v = float(value)
         except (TypeError, ValueError):
             return False
-        return v < bound if op == "<" else v > bound
+        return _OPS[op](v, bound)
     return pred
 
 
 def _dated(op: str, bound: date) -> Callable[[Any], bool]:
     def pred(value: Any) -> bool:
         d = _date(value)
-        return d is not None and (d < bound if op == "<" else d > bound)
+        return d is not None and _OPS[op](d, bound)
     return pred
+
+
+def expires(op: str, bound: date, *, allow_review: bool = False) -> Condition:
+    """Expiration date before (<) or after (>) a date."""
+    word = "before" if op.startswith("<") else "after"
+    return Condition(f"expires {word} {bound.isoformat()}", ("expiration_date",),
+                     _field_test("expiration_date", _dated(op, bound), allow_review=allow_review))
+
+
+def amount(name: str, op: str, bound: float, *, allow_review: bool = False) -> Condition:
+    """A numeric field (monthly rent, deposit, area) below (<, <=) or above (>, >=) a bound."""
+    labels = {"base_rent_monthly": "monthly base rent", "security_deposit": "security deposit",
+              "leased_area_sqft": "area (sq ft)"}
+    word = "below" if op.startswith("<") else "above"
+    return Condition(f"{labels.get(name, name)} {word} {bound:,.0f}", (name,),
+                     _field_test(name, _numeric(op, bound), allow_review=allow_review))
+
+
+def governed_by(place: str) -> Condition:
+    """A choice-of-law clause naming a state or country (demonyms accepted: 'English')."""
+    place = COUNTRIES.get(place.lower(), place.lower())
+    return Condition(f"governed by {place.title()} law", ("governing_law",),
+                     _field_test("governing_law", _law_matches(place)))
+
+
+def asset_type_is(asset: str) -> Condition:
+    """The property's asset type."""
+    return Condition(f"{asset.replace('_', ' ')} property", ("asset_type",),
+                     _field_test("asset_type", lambda v: str(v) == asset))
+
+
+def renewal_option() -> Condition:
+    """A real option to renew or extend."""
+    return Condition("a renewal option", ("renewal_option",), _field_test("renewal_option", lambda v: v is True))
 
 
 def _law_matches(place: str) -> Callable[[Any], bool]:
@@ -128,9 +171,7 @@ def parse_conditions(question: str) -> list[Condition]:
                    r"(?:the\s+)?(?:state\s+of\s+|commonwealth\s+of\s+)?)?" + _PLACE + r"\b", q)
          or re.search(_PLACE + r"\s+law\b", q))
     if m:
-        place = COUNTRIES.get(m.group(1), m.group(1))
-        out.append(Condition(f"governed by {place.title()} law", ("governing_law",),
-                             _field_test("governing_law", _law_matches(place))))
+        out.append(governed_by(m.group(1)))
     elif (m := re.search(r"\b(?:located|situated|properties|premises|buildings?|sites?)\s+in\s+" + _PLACE + r"\b", q)):
         place = COUNTRIES.get(m.group(1), m.group(1))
         abbr = US_STATES.get(place)
@@ -146,14 +187,15 @@ def parse_conditions(question: str) -> list[Condition]:
                           + _DATE, q)
             if m:
                 bound = _parse_date(m.group(2), end_of_period=op == ">")
-                if bound is not None:
+                if bound is not None and name == "expiration_date":
+                    out.append(expires(op, bound))
+                elif bound is not None:
                     word = "before" if op == "<" else "after"
                     out.append(Condition(f"{label} {word} {bound.isoformat()}", (name,),
                                          _field_test(name, _dated(op, bound))))
     # amounts: rent, deposit, area
-    for noun, name, label in ((r"rent\w*", "base_rent_monthly", "monthly base rent"),
-                              (r"deposit", "security_deposit", "security deposit"),
-                              (r"(?:square\s+feet|sq\.?\s*ft|area|space)", "leased_area_sqft", "area (sq ft)")):
+    for noun, name in ((r"rent\w*", "base_rent_monthly"), (r"deposit", "security_deposit"),
+                       (r"(?:square\s+feet|sq\.?\s*ft|area|space)", "leased_area_sqft")):
         for direction, op in ((_LESS, "<"), (_MORE, ">")):
             m = (re.search(noun + r"[^?.]{0,30}?\b" + direction + r"\s+" + _AMOUNT, q)
                  or re.search(direction + r"\s+" + _AMOUNT + r"[^?.]{0,20}?" + noun, q))
@@ -161,9 +203,7 @@ def parse_conditions(question: str) -> list[Condition]:
                 value = _amount(m.group(2), m.group(3))
                 if name == "base_rent_monthly" and re.search(r"\b(?:a|per)\s+year\b|\bannual|\byearly", q):
                     value /= 12
-                word = "below" if op == "<" else "above"
-                out.append(Condition(f"{label} {word} {value:,.0f}", (name,),
-                                     _field_test(name, _numeric(op, value))))
+                out.append(amount(name, op, value))
     # deposit form: cash deposit held / no deposit
     if not any(c.fields == ("security_deposit",) for c in out):
         if re.search(r"\b(?:no|without\s+(?:a|any))\s+(?:security\s+|cash\s+)?deposit", q):
@@ -175,14 +215,12 @@ def parse_conditions(question: str) -> list[Condition]:
     # asset type
     for word, asset in _ASSET_WORDS.items():
         if asset in ASSET_TYPES and re.search(rf"\b{word}\b", q):
-            out.append(Condition(f"{asset.replace('_', ' ')} property", ("asset_type",),
-                                 _field_test("asset_type", lambda v, a=asset: str(v) == a)))
+            out.append(asset_type_is(asset))
             break
     # renewal option
     if re.search(r"\b(?:option|right)s?\s+to\s+(?:renew|extend)|\brenewal\s+(?:option|right)|\bextension\s+option"
                  r"|\bcan\s+(?:be\s+)?renew", q):
-        out.append(Condition("a renewal option", ("renewal_option",),
-                             _field_test("renewal_option", lambda v: v is True)))
+        out.append(renewal_option())
     return out
 
 
