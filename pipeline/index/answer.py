@@ -50,11 +50,14 @@ class Answer:
     documents: list[str] | None = None  # portfolio: the matching leases
     checked: int | None = None
     undecided: list[dict[str, str]] | None = None
+    answerability: float | None = None  # passage answers: how well the best sentence answers the question
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the API."""
         out: dict[str, Any] = {"answer": self.answer, "mode": self.mode, "question_kind": self.question_kind,
                                "refused": self.refused, "sources": [s.to_dict() for s in self.sources]}
+        if self.answerability is not None:
+            out["answerability"] = round(self.answerability, 3)
         if self.documents is not None:
             out.update(leases=self.documents, checked=self.checked, undecided=self.undecided or [])
         return out

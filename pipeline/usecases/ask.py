@@ -186,10 +186,12 @@ def _distinct_hits(ranked: Sequence[Candidate]) -> list[Hit]:
     return list(seen.values())
 
 
-def _refusal(kind: str, ranked: Sequence[Candidate], hits: Sequence[Hit], question: str) -> Answer:
+def _refusal(kind: str, ranked: Sequence[Candidate], hits: Sequence[Hit], question: str,
+             score: float | None = None) -> Answer:
     """Decline, showing the closest related passages."""
     related = [c.source() for c in ranked[:3]] or [source_for(question, h) for h in hits[:3]]
-    return Answer(answer=REFUSAL, sources=related, mode="extractive", question_kind=kind, refused=True)
+    return Answer(answer=REFUSAL, sources=related, mode="extractive", question_kind=kind, refused=True,
+                  answerability=score)
 
 
 def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None, top_k: int = 5,
@@ -253,14 +255,15 @@ def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None
     cands = candidates(hits[:config.passages])
     ranked = (rerank(terms, focus_vector, cands, embedder) if embedder is not None and focus_vector is not None
               else sorted(cands, key=lambda c: -c.lexical))
-    if not ranked or answerability(ranked[0]) < config.answer_threshold:
-        return _refusal(kind, ranked, hits, question)
+    score = answerability(ranked[0]) if ranked else 0.0
+    if score < config.answer_threshold:
+        return _refusal(kind, ranked, hits, question, score)
     pattern = VALUE_PATTERNS.get(understood.field or "") if understood.kind == "field" else None
     if pattern is not None:
         # A field the extraction did not find: answer only with a sentence that states that kind of value.
         ranked = [c for c in ranked if pattern.search(c.text) and answerability(c) >= config.answer_threshold]
         if not ranked:
-            return _refusal(kind, [], hits, question)
+            return _refusal(kind, [], hits, question, score)
     chosen = pick_sentences(ranked)
     sources = [c.source() for c in chosen]
     sources += [s for s in (c.source() for c in ranked[len(chosen):]) if s not in sources][:max(0, top_k - len(sources))]
@@ -271,10 +274,12 @@ def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None
         text = llm.complete(SYSTEM_PROMPT, f"Passages:\n{numbered_context(passage_sources, passage_hits)}\n\n"
                                            f"Question: {question}")
         if text.strip().lower().startswith(REFUSAL.lower().rstrip(".")):
-            return _refusal(kind, ranked, hits, question)
+            return _refusal(kind, ranked, hits, question, score)
         kept = verified_sentences(text, [h.chunk.text for h in passage_hits])
         if kept:
-            return Answer(answer=" ".join(kept), sources=passage_sources, mode="llm", question_kind=kind)
+            return Answer(answer=" ".join(kept), sources=passage_sources, mode="llm", question_kind=kind,
+                          answerability=score)
         log.warning("LLM answer had no verified cited sentence; answering extractively", extra={"tenant_id": org_id})
 
-    return Answer(answer=" ".join(c.text for c in chosen), sources=sources, mode="extractive", question_kind=kind)
+    return Answer(answer=" ".join(c.text for c in chosen), sources=sources, mode="extractive", question_kind=kind,
+                  answerability=score)
