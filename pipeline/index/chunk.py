@@ -31,6 +31,7 @@ _DEFINES = re.compile(r"[\"“]([A-Z][^\"”\n]{1,48})[\"”]\s*(?:\)\s*)?(?:sha
 _DEFINED_BY = re.compile(r"([^.;()]{8,160})\((?:the\s+|each\s+a\s+|a\s+)?[\"“]([A-Z][^\"”\n]{1,48})[\"”]\)")
 _MAX_DEFINITIONS_CHARS = 300
 _MAX_TERM_USES = 12
+_MAX_DEFINITION_CHARS = 120
 _MAX_SECTION_CHARS = 120
 _RUNNING_HEADER_CHARS = 80
 
@@ -120,7 +121,7 @@ def chunk_page(page: Page, *, max_chars: int = 1000, overlap: int = 150,
 
 
 def definitions(parsed: ParsedDocument) -> dict[str, str]:
-    """Defined terms of a document and what they mean (“Review Date” means 14 November 2017). Terms used all
+    """Defined terms of a document that carry a value (“Review Date” means 14 November 2017). Terms used all
     through the document (the parties, “Premises”) are left out: they would add the same words to every chunk."""
     found: dict[str, str] = {}
     for page in parsed.pages:
@@ -129,7 +130,9 @@ def definitions(parsed: ParsedDocument) -> dict[str, str]:
         for m in _DEFINED_BY.finditer(page.text):
             found.setdefault(" ".join(m.group(2).split()), " ".join(m.group(1).split()))
     full = "\n".join(p.text for p in parsed.pages)
-    return {t: d for t, d in found.items() if full.count(t) <= _MAX_TERM_USES}
+    # Only short definitions that carry a value (a date, an amount, a period) are worth repeating in a chunk.
+    return {t: d for t, d in found.items()
+            if full.count(t) <= _MAX_TERM_USES and len(d) <= _MAX_DEFINITION_CHARS and any(c.isdigit() for c in d)}
 
 
 def definition_context(text: str, defined: dict[str, str]) -> str:
