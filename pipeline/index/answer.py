@@ -97,12 +97,14 @@ def candidates(hits: Sequence[Hit], *, max_per_hit: int = 40) -> list[Candidate]
     out, seen = [], set()
     for hit in hits:
         c = hit.chunk
-        for s in split_sentences(c.text)[:max_per_hit]:
+        for i, s in enumerate(split_sentences(c.text)[:max_per_hit]):
             key = (c.document_id, c.page, c.start + s.start)
             text = clean(c.text[s.start:s.end])
-            if key in seen or len(tokens(text)) < 3 or is_heading(text):
+            if key in seen or text in seen or len(tokens(text)) < 3 or is_heading(text):
                 continue
-            seen.add(key)
+            if i == 0 and c.start > 0 and text[:1].islower():
+                continue  # the tail of a sentence cut by the chunk's overlap; the previous chunk holds it whole
+            seen.update((key, text))
             out.append(Candidate(hit=hit, start=c.start + s.start, end=c.start + s.end, text=text))
     return out
 
@@ -162,7 +164,7 @@ def _sentence_vectors(embedder: Any, texts: Sequence[str]) -> np.ndarray:
 
 
 def rerank(question_terms: Sequence[str], question_vector: Sequence[float], cands: Sequence[Candidate],
-           embedder: Any, *, shortlist: int = 10) -> list[Candidate]:
+           embedder: Any, *, shortlist: int = 14) -> list[Candidate]:
     """Best sentences first: BM25 within the passages picks a shortlist, the embedder's similarity orders it."""
     if not cands:
         return []
@@ -201,7 +203,7 @@ def pick_sentences(ranked: Sequence[Candidate], *, max_sentences: int = 2, tie: 
         if len(out) >= max_sentences:
             break
         if (c.hit.chunk.document_id == best.hit.chunk.document_id and best.score - c.score <= tie
-                and not (c.start < best.end and best.start < c.end)):
+                and c.text != best.text and not (c.start < best.end and best.start < c.end)):
             out.append(c)
     return sorted(out, key=lambda c: (c.hit.chunk.document_id, c.start))
 

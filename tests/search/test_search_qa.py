@@ -207,3 +207,18 @@ def test_classifier_finds_flags_by_meaning(minilm):
     c = QuestionClassifier(minilm)
     assert c.flag("Which leases contain a holdover penalty?") == "holdover_penalty"
     assert c.flag("What colour are the walls?") is None
+
+
+def test_candidates_skip_the_cut_tail_at_a_chunk_start_and_repeated_sentences():
+    from pipeline.index.answer import candidates
+    from pipeline.ports import Chunk, Hit
+
+    def hit(start, text, doc="d"):
+        return Hit(Chunk(id=f"{doc}:{start}", org_id="o", document_id=doc, page=1, start=start,
+                         end=start + len(text), text=text), 1.0)
+
+    first = hit(0, "Tenant shall pay rent monthly in advance. Landlord shall repair the roof promptly.")
+    second = hit(60, "repair the roof promptly. Tenant shall pay rent monthly in advance. Tenant may sublet freely.")
+    texts = [c.text for c in candidates([first, second])]
+    assert texts == ["Tenant shall pay rent monthly in advance.", "Landlord shall repair the roof promptly.",
+                     "Tenant may sublet freely."]
