@@ -12,10 +12,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.index.retrieve import tokens
-from pipeline.index.sentences import clean, is_heading, split_sentences
+from pipeline.index.sentences import Sentence, clean, is_heading, split_sentences
 from pipeline.ports import Hit
 
 _CITE = re.compile(r"\[(\d+)\]")
+_CLAUSE = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)]\s|\([a-z]{1,4}\)\s")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 REFUSAL = "The documents don't state this."
 
@@ -92,12 +93,31 @@ def _stem(word: str) -> str:
     return word[:6] if len(word) > 6 else word.rstrip("s")
 
 
+_LIST_CHARS = 600
+
+
+def _with_lists(text: str, sentences: Sequence[Sentence], *, max_items: int = 3) -> list[Sentence]:
+    """Sentences, where one that introduces a list or table ("…shall be as follows:") takes in up to max_items
+    following pieces (bounded in size, stopping at a numbered clause): the values it announces are its answer."""
+    out: list[Sentence] = []
+    i = 0
+    while i < len(sentences):
+        s, j = sentences[i], i
+        if text[s.start:s.end].rstrip().endswith(":"):
+            while (j + 1 < len(sentences) and j - i < max_items and sentences[j + 1].end - s.start <= _LIST_CHARS
+                   and not _CLAUSE.match(text[sentences[j + 1].start:])):
+                j += 1
+        out.append(Sentence(s.start, sentences[j].end))
+        i = j + 1
+    return out
+
+
 def candidates(hits: Sequence[Hit], *, max_per_hit: int = 40) -> list[Candidate]:
     """Every sentence of the hits (page offsets, clean text), passages in rank order."""
     out, seen = [], set()
     for hit in hits:
         c = hit.chunk
-        for i, s in enumerate(split_sentences(c.text)[:max_per_hit]):
+        for i, s in enumerate(_with_lists(c.text, split_sentences(c.text)[:max_per_hit])):
             key = (c.document_id, c.page, c.start + s.start)
             text = clean(c.text[s.start:s.end])
             if key in seen or text in seen or len(tokens(text)) < 3 or is_heading(text):

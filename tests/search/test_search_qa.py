@@ -222,3 +222,12 @@ def test_candidates_skip_the_cut_tail_at_a_chunk_start_and_repeated_sentences():
     texts = [c.text for c in candidates([first, second])]
     assert texts == ["Tenant shall pay rent monthly in advance.", "Landlord shall repair the roof promptly.",
                      "Tenant may sublet freely."]
+
+
+def test_a_sentence_announcing_a_table_takes_in_its_values():
+    from pipeline.index.answer import _with_lists
+    text = ("2. The monthly minimum rental shall be as follows:\n\nSeptember 1, 2009\n\n$42,400.00\n\nper month\n\n"
+            "3. Tenant may extend the term.")
+    got = [clean(text[s.start:s.end]) for s in _with_lists(text, split_sentences(text))]
+    assert got[0] == "2. The monthly minimum rental shall be as follows: September 1, 2009 $42,400.00 per month"
+    assert got[-1] == "3. Tenant may extend the term."
