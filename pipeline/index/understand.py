@@ -119,23 +119,29 @@ class QuestionClassifier:
         self._flags: list[str] = []
         self._flag_vecs: np.ndarray | None = None
 
-    def _descriptions(self) -> tuple[np.ndarray, np.ndarray]:
+    def _descriptions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Field, clause and flag description vectors, embedded together on first use."""
         with self._lock:
-            if self._field_vecs is None or self._clause_vecs is None:
-                names, texts = [], []
+            if self._field_vecs is None or self._clause_vecs is None or self._flag_vecs is None:
+                fields, flags, texts = [], [], []
                 for name, descs in FIELD_DESCRIPTIONS.items():
-                    names += [name] * len(descs)
+                    fields += [name] * len(descs)
                     texts += list(descs)
-                vecs = _unit(self.embedder.embed(texts + list(CLAUSE_DESCRIPTIONS)))
-                self._fields = names
-                self._field_vecs, self._clause_vecs = vecs[:len(texts)], vecs[len(texts):]
-            return self._field_vecs, self._clause_vecs
+                for name, descs in FLAG_DESCRIPTIONS.items():
+                    flags += [name] * len(descs)
+                clause_texts = list(CLAUSE_DESCRIPTIONS)
+                flag_texts = [d for descs in FLAG_DESCRIPTIONS.values() for d in descs]
+                vecs = _unit(self.embedder.embed(texts + clause_texts + flag_texts))
+                n, m = len(texts), len(texts) + len(clause_texts)
+                self._fields, self._flags = fields, flags
+                self._field_vecs, self._clause_vecs, self._flag_vecs = vecs[:n], vecs[n:m], vecs[m:]
+            return self._field_vecs, self._clause_vecs, self._flag_vecs
 
     def classify(self, question: str, vector: Sequence[float] | None = None, *,
                  names_a_lease: bool = False) -> Understanding:
         """The question's kind; vector: its embedding when already computed; a question that names one lease
         is never a portfolio question."""
-        fields, clauses = self._descriptions()
+        fields, clauses, _ = self._descriptions()
         q = _unit([vector if vector is not None else self.embedder.embed([question])[0]])[0]
         f_sims, c_sims = fields @ q, clauses @ q
         best = int(np.argmax(f_sims))
@@ -152,15 +158,9 @@ class QuestionClassifier:
     def flag(self, question: str, vector: Sequence[float] | None = None,
              threshold: float = FLAG_THRESHOLD) -> str | None:
         """The risk flag a portfolio question filters on, when it names one by meaning."""
-        with self._lock:
-            if self._flag_vecs is None:
-                names, texts = [], []
-                for name, descs in FLAG_DESCRIPTIONS.items():
-                    names += [name] * len(descs)
-                    texts += list(descs)
-                self._flags, self._flag_vecs = names, _unit(self.embedder.embed(texts))
+        _, _, flag_vecs = self._descriptions()
         q = _unit([vector if vector is not None else self.embedder.embed([question])[0]])[0]
-        sims = self._flag_vecs @ q
+        sims = flag_vecs @ q
         best = int(np.argmax(sims))
         return self._flags[best] if float(sims[best]) >= threshold else None
 
