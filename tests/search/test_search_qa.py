@@ -231,3 +231,26 @@ def test_a_sentence_announcing_a_table_takes_in_its_values():
     got = [clean(text[s.start:s.end]) for s in _with_lists(text, split_sentences(text))]
     assert got[0] == "2. The monthly minimum rental shall be as follows: September 1, 2009 $42,400.00 per month"
     assert got[-1] == "3. Tenant may extend the term."
+
+
+def test_eval_summary_counts_refusals_per_kind():
+    from pipeline.index.qa_eval import QuestionResult, summarise
+
+    rs = [QuestionResult("a", "field", "dev", "q", "x", refused=False, recall_hit=True, correct=True, ms=10),
+          QuestionResult("b", "clause", "dev", "q", "no", refused=True, recall_hit=False, correct=False, ms=20),
+          QuestionResult("c", "portfolio", "dev", "q", "x", refused=False, f1=0.5, ms=30),
+          QuestionResult("d", "unanswerable", "dev", "q", "no", refused=True, correct=True, ms=40)]
+    s = summarise(rs)
+    assert s["passage_recall@5"] == 0.5 and s["correct_single_lease"] == 0.5 and s["portfolio_set_f1"] == 0.5
+    assert s["unanswerable_refused"] == 1.0 and s["false_refusal_rate"] == pytest.approx(0.333, abs=1e-3)
+
+
+def test_lease_filter_takes_parsed_conditions():
+    from pipeline.index.conditions import asset_type_is, governed_by
+    from pipeline.index.portfolio import filter_leases
+
+    rows = [("a", _result(governing_law="California", asset_type="office", expiration_date="2030-01-31")),
+            ("b", _result(governing_law="South Carolina", asset_type="office")),
+            ("c", _result(governing_law="California", asset_type="industrial"))]
+    assert [d for d, _ in filter_leases(rows, conditions=[governed_by("california"), asset_type_is("office")])] == ["a"]
+    assert [d for d, _ in filter_leases(rows, expires_after="2029-12-31")] == ["a"]
