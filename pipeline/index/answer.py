@@ -19,6 +19,7 @@ _CITE = re.compile(r"\[(\d+)\]")
 _CLAUSE = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)]\s|\([a-z]{1,4}\)\s")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 REFUSAL = "The documents don't state this."
+NO_PASSAGE = "No passage in your documents matches this question."  # nothing indexed matched at all
 
 
 @dataclass
@@ -187,7 +188,7 @@ def _sentence_vectors(embedder: Any, texts: Sequence[str]) -> np.ndarray:
     return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
 
-def rerank(question_terms: Sequence[str], question_vector: Sequence[float], cands: Sequence[Candidate],
+def rerank(question_terms: Sequence[str], question_vector: Sequence[float] | None, cands: Sequence[Candidate],
            embedder: Any, *, shortlist: int = 10) -> list[Candidate]:
     """Best sentences first: BM25 within the passages picks a shortlist, the embedder's similarity orders it."""
     if not cands:
@@ -198,10 +199,13 @@ def rerank(question_terms: Sequence[str], question_vector: Sequence[float], cand
     for c in cands:
         rank.setdefault(c.hit.chunk.id, len(rank))
     prelim = sorted(range(len(cands)), key=lambda i: -(lex[i] + 0.3 / (1 + rank[cands[i].hit.chunk.id])))[:shortlist]
-    vecs = _sentence_vectors(embedder, [cands[i].text for i in prelim])
-    q = np.asarray(question_vector, dtype=np.float32)
-    q /= max(float(np.linalg.norm(q)), 1e-9)
-    sims = vecs @ q
+    if embedder is None or question_vector is None:
+        sims = np.asarray([lex[i] for i in prelim])  # no embedder (a bare retriever): BM25 stands in for meaning
+    else:
+        vecs = _sentence_vectors(embedder, [cands[i].text for i in prelim])
+        q = np.asarray(question_vector, dtype=np.float32)
+        q /= max(float(np.linalg.norm(q)), 1e-9)
+        sims = vecs @ q
     out = []
     for j, i in enumerate(prelim):
         c = cands[i]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from pipeline.domain.model import ExtractionResult, FieldStatus, FieldValue
-from pipeline.index.answer import (REFUSAL, Answer, Candidate, Source, answerability, candidates, numbered_context,
+from pipeline.index.answer import (NO_PASSAGE, REFUSAL, Answer, Candidate, Source, answerability, candidates, numbered_context,
                                    pick_sentences, rerank, source_for, verified_sentences)
 from pipeline.index.conditions import Condition, flag_condition, parse_conditions
 from pipeline.index.retrieve import tokens
@@ -239,8 +239,9 @@ def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None
             return _portfolio_answer(conditions, rows)
 
     search_ids = [target] if target is not None else document_ids
+    extra = {"vector": vector} if vector is not None else {}  # a retriever without an embedder takes none
     hits = retriever.retrieve(org_id, question, top_k=max(top_k, config.passages), document_ids=search_ids,
-                              vector=vector)
+                              **extra)
     kind = understood.kind if understood.kind != "portfolio" else "clause"
 
     if understood.kind == "field" and understood.field and rows:
@@ -253,11 +254,10 @@ def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None
                 return structured
 
     if not hits:
-        return Answer(answer=REFUSAL, sources=[], question_kind=kind, refused=True)
+        return Answer(answer=NO_PASSAGE, sources=[], question_kind=kind, refused=True)
     terms = _focus_terms(question, naming)
     cands = candidates(hits[:config.passages])
-    ranked = (rerank(terms, focus_vector, cands, embedder) if embedder is not None and focus_vector is not None
-              else sorted(cands, key=lambda c: -c.lexical))
+    ranked = rerank(terms, focus_vector, cands, embedder)
     score = answerability(ranked[0]) if ranked else 0.0
     if score < config.answer_threshold:
         return _refusal(kind, ranked, hits, question, score)
