@@ -111,7 +111,8 @@ def is_heading(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7:
         return True
-    return bool(re.fullmatch(r"[\s\d.()A-Za-z]{0,6}[\d.)]+\s*[A-Z][\w\s,;&'’/-]{0,60}\.?", text)) and len(text.split()) <= 8
+    numbered_title = re.fullmatch(r"[\s\d.()A-Za-z]{0,6}[\d.)]+\s*[A-Z][\w\s,;&'’/-]{0,60}\.?", text)
+    return bool(numbered_title) and len(text.split()) <= 8
 
 
 def clean(text: str) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from pipeline.domain.model import ExtractionResult, FieldStatus, FieldValue
-from pipeline.index.answer import (NO_PASSAGE, REFUSAL, Answer, Candidate, Source, answerability, candidates, numbered_context,
-                                   pick_sentences, rerank, source_for, verified_sentences)
+from pipeline.index.answer import (NO_PASSAGE, REFUSAL, Answer, Candidate, Source, answerability, candidates,
+                                   numbered_context, pick_sentences, rerank, source_for, verified_sentences)
 from pipeline.index.conditions import Condition, flag_condition, parse_conditions
 from pipeline.index.retrieve import tokens
 from pipeline.index.sentences import clean
@@ -269,7 +269,8 @@ def ask(org_id: str, question: str, *, document_ids: Sequence[str] | None = None
             return _refusal(kind, [], hits, question, score)
     chosen = pick_sentences(ranked)
     sources = [c.source() for c in chosen]
-    sources += [s for s in (c.source() for c in ranked[len(chosen):]) if s not in sources][:max(0, top_k - len(sources))]
+    others = [s for s in (c.source() for c in ranked[len(chosen):]) if s not in sources]
+    sources += others[:max(0, top_k - len(sources))]
 
     if llm is not None:
         passage_hits = _distinct_hits(ranked)[:config.llm_passages]
