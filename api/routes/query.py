@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api.deps import current_org, require_org, services
 from pipeline.domain.errors import NotFound, ValidationFailed
+from pipeline.index.conditions import asset_type_is, governed_by, renewal_option
 from pipeline.index.portfolio import SORT_KEYS, filter_leases
 from pipeline.usecases.ask import ask
 
@@ -75,8 +76,22 @@ def _float_arg(name: str) -> float | None:
 @bp.get("/leases")
 @require_org
 def leases() -> Response:
-    """The caller's leases filtered by expiry window, monthly rent range and risk flags, sorted."""
-    from pipeline.domain.model import RISK_FLAG_TYPES
+    """The caller's leases filtered by expiry window, monthly rent range, risk flags, governing law, asset type
+    and renewal option (the conditions portfolio questions are parsed into), sorted."""
+    from pipeline.domain.model import ASSET_TYPES, RISK_FLAG_TYPES
+
+    conditions = []
+    if request.args.get("governing_law"):
+        conditions.append(governed_by(request.args["governing_law"]))
+    asset = request.args.get("asset_type")
+    if asset:
+        if asset not in ASSET_TYPES:
+            raise ValidationFailed(f"'asset_type' must be one of {', '.join(ASSET_TYPES)}")
+        conditions.append(asset_type_is(asset))
+    if request.args.get("renewal_option") is not None:
+        if request.args["renewal_option"] != "true":
+            raise ValidationFailed("'renewal_option' can only be 'true'")
+        conditions.append(renewal_option())
 
     flags = request.args.getlist("flag")
     unknown = [f for f in flags if f not in RISK_FLAG_TYPES]
@@ -96,7 +111,7 @@ def leases() -> Response:
             rows.append((doc, ext.result))
     kept = filter_leases(rows, expires_before=_date_arg("expires_before"), expires_after=_date_arg("expires_after"),
                          min_rent=_float_arg("min_rent"), max_rent=_float_arg("max_rent"), flag=flags or None,
-                         sort=sort)
+                         conditions=conditions, sort=sort)
     out = []
     for doc, result in kept:
         out.append({"document_id": doc.id, "filename": doc.filename, "kind": result.kind,

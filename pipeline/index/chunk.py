@@ -17,7 +17,21 @@ _HEADING = re.compile(
     r")[ \t]*\r?$",
     re.MULTILINE,
 )
-_SENTENCE_END = re.compile(r"[.;:!?][\"”')\]]?\s+|\n\s*\n|\r?\n")
+# Where a long section may be cut, best first: before a numbered clause or after a blank line; after a
+# sentence; at a line end (hard-wrapped filings end lines mid-sentence, so only as a last resort).
+_CUTS = (
+    re.compile(r"\n[ \t]*(?=\(?[0-9]{1,3}(?:\.[0-9]{1,3})*[.)]?[ \t]|\([a-zA-Z]{1,4}\)[ \t]|"
+               r"(?:ARTICLE|Article|SECTION|Section)[ \t])|\n[ \t]*\n"),
+    re.compile(r"[.!?][\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])|[;:]\s*\n"),
+    re.compile(r"\r?\n"),
+)
+# “Term” means …  /  … (the “Term”): definitions a chunk may use without containing them.
+_DEFINES = re.compile(r"[\"“]([A-Z][^\"”\n]{1,48})[\"”]\s*(?:\)\s*)?(?:shall\s+)?(?:means?|has\s+the\s+meaning|"
+                      r"is\s+defined\s+as)\s+([^.;]{3,200})")
+_DEFINED_BY = re.compile(r"([^.;()]{8,160})\((?:the\s+|each\s+a\s+|a\s+)?[\"“]([A-Z][^\"”\n]{1,48})[\"”]\)")
+_MAX_DEFINITIONS_CHARS = 300
+_MAX_TERM_USES = 12
+_MAX_DEFINITION_CHARS = 120
 _MAX_SECTION_CHARS = 120
 _RUNNING_HEADER_CHARS = 80
 
@@ -64,8 +78,11 @@ def _split_long(text: str, start: int, end: int, max_chars: int, overlap: int) -
         cut = limit
         if limit < end:
             best = -1
-            for m in _SENTENCE_END.finditer(text, pos + max_chars // 2, limit):
-                best = m.end()
+            for pattern in _CUTS:
+                for m in pattern.finditer(text, pos + max_chars // 2, limit):
+                    best = m.end()
+                if best > pos:
+                    break
             if best > pos:
                 cut = best
             else:
@@ -103,9 +120,39 @@ def chunk_page(page: Page, *, max_chars: int = 1000, overlap: int = 150,
     return packed
 
 
+def definitions(parsed: ParsedDocument) -> dict[str, str]:
+    """Defined terms of a document that carry a value (“Review Date” means 14 November 2017). Terms used all
+    through the document (the parties, “Premises”) are left out: they would add the same words to every chunk."""
+    found: dict[str, str] = {}
+    for page in parsed.pages:
+        for m in _DEFINES.finditer(page.text):
+            found.setdefault(" ".join(m.group(1).split()), " ".join(m.group(2).split()))
+        for m in _DEFINED_BY.finditer(page.text):
+            found.setdefault(" ".join(m.group(2).split()), " ".join(m.group(1).split()))
+    full = "\n".join(p.text for p in parsed.pages)
+    # Only short definitions that carry a value (a date, an amount, a period) are worth repeating in a chunk.
+    return {t: d for t, d in found.items()
+            if full.count(t) <= _MAX_TERM_USES and len(d) <= _MAX_DEFINITION_CHARS and any(c.isdigit() for c in d)}
+
+
+def definition_context(text: str, defined: dict[str, str]) -> str:
+    """The definitions of terms a chunk uses but does not define itself (bounded in size)."""
+    parts, size = [], 0
+    for term, meaning in defined.items():
+        if term in text and meaning not in text:
+            part = f"{term}: {meaning}"
+            if size + len(part) > _MAX_DEFINITIONS_CHARS:
+                break
+            parts.append(part)
+            size += len(part) + 3
+    return " | ".join(parts)
+
+
 def chunk_document(parsed: ParsedDocument, *, org_id: str, document_id: str, max_chars: int = 1000,
                    overlap: int = 150, metadata: dict | None = None) -> list[Chunk]:
-    """Chunks of a parsed document; never cross pages, text == page.text[start:end], ids deterministic."""
+    """Chunks of a parsed document; never cross pages, text == page.text[start:end], ids deterministic.
+    Each carries its section heading and the definitions of the defined terms it uses."""
+    defined = definitions(parsed)
     chunks: list[Chunk] = []
     carry = ""
     for page in parsed.pages:
@@ -114,16 +161,21 @@ def chunk_document(parsed: ParsedDocument, *, org_id: str, document_id: str, max
         if segs:
             carry = segs[-1].section
         for start, end, section in spans:
+            meta = dict(metadata or {})
+            terms = definition_context(page.text[start:end], defined)
+            if terms:
+                meta["definitions"] = terms
             chunks.append(Chunk(
                 id=f"{document_id}:{page.number}:{start}", org_id=org_id, document_id=document_id,
                 page=page.number, start=start, end=end, text=page.text[start:end], section=section,
-                metadata=dict(metadata or {}),
+                metadata=meta,
             ))
     return chunks
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What gets embedded and lexically indexed: document context, the section heading, then the text."""
+    """What gets embedded and lexically indexed: document context, the section heading, the text, then the
+    definitions of the terms it uses (last, so a long chunk loses those first to the model's input limit)."""
     parts = []
     context = chunk.metadata.get("context")
     if context:
@@ -131,4 +183,6 @@ def embedding_text(chunk: Chunk) -> str:
     if chunk.section and not chunk.text.startswith(chunk.section[:40]):
         parts.append(chunk.section)
     parts.append(chunk.text)
+    if chunk.metadata.get("definitions"):
+        parts.append(str(chunk.metadata["definitions"]))
     return "\n".join(parts)

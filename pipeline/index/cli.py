@@ -69,7 +69,8 @@ _REPO = Path(__file__).resolve().parents[2]
 
 
 @click.command("eval-qa")
-@click.option("--questions", "question_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--questions", "question_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Question files (JSONL; repeatable). Default: eval/qa/dev.jsonl and eval/qa/heldout.jsonl.")
 @click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=_REPO / "eval" / "qa" / "corpus.json", show_default=True, help="Documents to index.")

@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 
 from pipeline.domain.model import ExtractionResult
+from pipeline.index.conditions import Condition, amount, expires, flag_condition
 
 SORT_KEYS = ("expiration_date", "commencement_date", "base_rent_monthly", "filename")
 
@@ -35,35 +36,39 @@ def _raise(value: Any) -> date:
     raise ValueError(f"not an ISO date: {value!r}")
 
 
+def lease_conditions(*, expires_before: date | str | None = None, expires_after: date | str | None = None,
+                     min_rent: float | None = None, max_rent: float | None = None,
+                     flag: str | Sequence[str] | None = None) -> list[Condition]:
+    """The /v1/leases query parameters as conditions (the same ones portfolio questions are parsed into)."""
+    before, after = _as_date(expires_before), _as_date(expires_after)
+    out = []
+    if before is not None:
+        out.append(expires("<", before, allow_review=True))
+    if after is not None:
+        out.append(expires(">", after, allow_review=True))
+    if min_rent is not None:
+        out.append(amount("base_rent_monthly", ">=", min_rent, allow_review=True))
+    if max_rent is not None:
+        out.append(amount("base_rent_monthly", "<=", max_rent, allow_review=True))
+    out += [flag_condition(f) for f in ([flag] if isinstance(flag, str) else list(flag or ()))]
+    return out
+
+
 def filter_leases(rows: Iterable[tuple[Any, ExtractionResult]], *, expires_before: date | str | None = None,
                   expires_after: date | str | None = None, min_rent: float | None = None,
                   max_rent: float | None = None, flag: str | Sequence[str] | None = None,
-                  sort: str = "expiration_date", descending: bool = False) -> list[tuple[Any, ExtractionResult]]:
-    """Leases (document, extraction) matching every given condition, sorted (missing values last)."""
-    before, after = _as_date(expires_before), _as_date(expires_after)
-    flags = {flag} if isinstance(flag, str) else set(flag or ())
+                  conditions: Sequence[Condition] = (), sort: str = "expiration_date",
+                  descending: bool = False) -> list[tuple[Any, ExtractionResult]]:
+    """Leases (document, extraction) meeting every given condition, sorted (missing values last)."""
+    tests = lease_conditions(expires_before=expires_before, expires_after=expires_after, min_rent=min_rent,
+                             max_rent=max_rent, flag=flag) + list(conditions)
     sort_key = sort.lstrip("-")
     if sort.startswith("-"):
         descending = True
     if sort_key not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
-    kept = []
-    for doc, result in rows:
-        if result.kind == "not_a_lease":
-            continue
-        exp = _date(result.field("expiration_date").value)
-        rent = _number(result.field("base_rent_monthly").value)
-        if before is not None and (exp is None or exp >= before):
-            continue
-        if after is not None and (exp is None or exp <= after):
-            continue
-        if min_rent is not None and (rent is None or rent < min_rent):
-            continue
-        if max_rent is not None and (rent is None or rent > max_rent):
-            continue
-        if flags and not flags.issubset({f.type for f in result.risk_flags}):
-            continue
-        kept.append((doc, result))
+    kept = [(doc, result) for doc, result in rows
+            if result.kind != "not_a_lease" and all(c.test(result) is True for c in tests)]
 
     def key(row: tuple[Any, ExtractionResult]) -> Any:
         doc, result = row

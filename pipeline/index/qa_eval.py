@@ -46,6 +46,8 @@ class QuestionResult:
     correct: bool | None = None
     f1: float | None = None
     predicted_documents: list[str] = field(default_factory=list)
+    answerability: float | None = None
+    question_kind: str | None = None
     ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,7 +180,9 @@ def score_question(q: dict[str, Any], answer: Any, hits: Sequence[Any], ms: floa
     """Score one answer against its gold question."""
     refused = is_refusal(answer)
     r = QuestionResult(id=q["id"], kind=q["kind"], split=q.get("split", ""), question=q["question"],
-                       answer=answer.answer, refused=refused, ms=round(ms, 1))
+                       answer=answer.answer, refused=refused, ms=round(ms, 1),
+                       answerability=getattr(answer, "answerability", None),
+                       question_kind=getattr(answer, "question_kind", None))
     if q.get("quote"):
         gold = _norm(q["quote"])
         r.recall_hit = any(h.chunk.document_id == q["document"] and gold in _norm(h.chunk.text) for h in hits[:5])

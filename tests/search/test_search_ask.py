@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from fakes import FakeEmbedder
 from pipeline.adapters.chroma_index import ChromaIndexReader, ChromaIndexWriter
 from pipeline.adapters.openai_chat import OpenAIChat
 from pipeline.domain.events import document_deleted, extraction_completed
@@ -16,6 +15,7 @@ from pipeline.domain.model import (Citation, Document, Extraction, ExtractionRes
                                    RiskFlag)
 from pipeline.index.portfolio import filter_leases
 from pipeline.index.retrieve import Retriever
+from pipeline.index.sentences import clean
 from pipeline.parse.model import Page, ParsedDocument
 from pipeline.usecases.ask import ask
 from pipeline.usecases.index import delete_from_index, index_documents
@@ -67,13 +67,14 @@ class FakeUow:
 
 
 @pytest.fixture
-def indexed(tmp_path):
+def indexed(tmp_path, minilm):
+    """The two leases indexed with the real embedder: answers depend on what questions mean."""
     docs = {d: _doc(d) for d in PAGES}
     extractions = {"doc-1": Extraction(id="e1", document_id="doc-1", org_id="org-a", version=1,
                                        result=_result("2029-09-30", 60642.0), extractor_version="1",
                                        content_hash="h")}
     writer = ChromaIndexWriter(tmp_path)
-    emb = FakeEmbedder()
+    emb = minilm
     gen = index_documents([extraction_completed("org-a", d, 1) for d in PAGES],
                           uow_factory=lambda: FakeUow(docs, extractions),
                           load_parsed=lambda doc: ParsedDocument(
@@ -91,7 +92,8 @@ def test_extractive_answer_cites_a_quote_that_is_on_that_page(indexed):
     assert (top.document_id, top.page) == ("doc-1", 2)
     page_text = PAGES[top.document_id][top.page - 1]
     assert page_text[top.start:top.end] == top.quote
-    assert "200%" in ans.answer and ans.answer == top.quote
+    assert "200%" in ans.answer and ans.answer == clean(top.quote)
+    assert not ans.answer.startswith("ARTICLE")  # the heading is not part of the answer sentence
     assert top.filename == "doc-1.pdf"
 
 
@@ -124,10 +126,38 @@ def test_deleted_document_stops_answering(indexed):
     assert indexed.reader.chunks("org-a") == []
 
 
+def test_question_the_documents_do_not_answer_is_declined_with_related_passages(indexed):
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", _result("2029-09-30", 60642.0))] if org == "org-a" else []
+    ans = ask("org-a", "How many parking spaces does Quarry Outdoor Supply get?", retriever=indexed.retriever,
+              extractions_lookup=lookup)
+    assert ans.refused and ans.answer == "The documents don't state this."
+    assert ans.sources and all(s.document_id == "doc-1" for s in ans.sources)  # the lease it names
+
+
+def test_a_question_about_a_landlord_right_is_not_answered_with_the_landlord_field(indexed):
+    result = _result("2029-09-30", 60642.0)
+    result.fields["landlord"] = FieldValue("Lakeshore Holdings LLC", "Lakeshore Holdings LLC", 0.9,
+                                           FieldStatus.FOUND, [Citation(1, 0, 22, "Lakeshore Holdings LLC")])
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", result)] if org == "org-a" else []
+    ans = ask("org-a", "What can the landlord recover if Quarry Outdoor holds over?", retriever=indexed.retriever,
+              extractions_lookup=lookup)
+    assert "Lakeshore" not in ans.answer and ans.question_kind == "clause"
+    assert "damages" in ans.answer
+
+
+def test_a_special_rent_is_not_answered_with_the_base_rent(indexed):
+    lookup = lambda org, ids: [("doc-1", "doc-1.pdf", _result("2029-09-30", 60642.0))] if org == "org-a" else []
+    ans = ask("org-a", "What rent does Quarry Outdoor pay if it stays after the lease ends?",
+              retriever=indexed.retriever, extractions_lookup=lookup)
+    assert "200%" in ans.answer and "60,642" not in ans.answer
+
+
 class _FakeOpenAI(BaseHTTPRequestHandler):
     reply = ""
+    calls = 0
 
     def do_POST(self):  # noqa: N802 (http.server API)
+        _FakeOpenAI.calls += 1
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         assert body["messages"][0]["role"] == "system"
         out = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
@@ -179,3 +209,25 @@ def test_portfolio_filter_by_expiry_rent_and_flag():
     assert [d for d, _ in filter_leases(rows, expires_after="2025-06-01", max_rent=10000)] == ["a"]
     with pytest.raises(ValueError):
         filter_leases(rows, expires_before="soon")
+
+
+def test_llm_is_not_asked_when_the_documents_do_not_answer(indexed, fake_openai):
+    _FakeOpenAI.reply = "Quarry Outdoor gets 40 parking spaces [1]."
+    _FakeOpenAI.calls = 0
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "How many parking spaces does Quarry Outdoor Supply get?", retriever=indexed.retriever, llm=llm)
+    assert ans.refused and _FakeOpenAI.calls == 0 and "40" not in ans.answer
+
+
+def test_llm_sentence_with_a_number_not_on_the_cited_page_is_dropped(indexed, fake_openai):
+    _FakeOpenAI.reply = "Holdover rent is 300% of Base Rent [1]."
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "What is the holdover rent?", retriever=indexed.retriever, llm=llm)
+    assert ans.mode == "extractive" and "200%" in ans.answer and "300%" not in ans.answer
+
+
+def test_llm_refusal_is_reported_as_a_refusal(indexed, fake_openai):
+    _FakeOpenAI.reply = "The documents don't state this."
+    llm = OpenAIChat(api_key="test", model="m", base_url=f"http://127.0.0.1:{fake_openai.server_port}/v1")
+    ans = ask("org-a", "What is the holdover rent?", retriever=indexed.retriever, llm=llm)
+    assert ans.refused and ans.sources
