@@ -260,6 +260,9 @@ def test_upload_from_the_keyboard_through_the_file_chooser(server: Server, brows
     sign_in(browser, server)
     lease = tmp_path / "keyboard-lease.txt"
     lease.write_bytes(TEXT_LEASE.replace(b"Nimbus Inc.", b"Keyboard Kite Co."))
+    # Playwright turns on file-chooser interception without waiting for the browser's reply; listening from here
+    # on makes sure it is on before Enter is pressed (otherwise, under load, the dialog can open uncaught)
+    page.on("filechooser", lambda chooser: None)
     for _ in range(15):  # the drop zone is reachable with Tab, and shows it has focus
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "dropzone":
