@@ -54,8 +54,9 @@ def request_fingerprint() -> str:
     """
     h = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     if (request.mimetype or "").startswith("multipart/form-data"):
-        for name, value in sorted(request.form.items(multi=True)):
-            h.update(f"form {name}={value}\n".encode())
+        # werkzeug can give a nameless part a None name: order by text, never compare None with str
+        for name, value in sorted(request.form.items(multi=True), key=lambda kv: (str(kv[0]), str(kv[1]))):
+            h.update(f"form {name!r}={value!r}\n".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
             h.update(f"file {name} {upload.filename!r}\n".encode())
             for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
