@@ -109,12 +109,16 @@ def build_onnx(model_dir: Path, out_dir: Path) -> Path:
 
 
 class OnnxMiniLMEmbedder:
-    """Embedder port on ONNX Runtime: int8 MiniLM, length-sorted token-budget batches, duplicates embedded once."""
+    """Embedder port on ONNX Runtime: int8 MiniLM, length-sorted token-budget batches, duplicates embedded once.
+
+    Small batches win on CPU: 512 word pieces a batch gave 8.1-8.5k word pieces per CPU-second against 6.6-7.5k
+    at 1024, 5.1k at 4096 and 4.4k at 8192 (devset chunks, 2 cores, load ~12; the working set stays in cache).
+    """
 
     dimension = DIMENSION
 
     def __init__(self, cache_dir: Path | str, model_path: Path | str | None = None, *, threads: int = 2,
-                 query_threads: int = 1, query_max_texts: int = 2, batch_tokens: int = 4096,
+                 query_threads: int = 1, query_max_texts: int = 2, batch_tokens: int = 512,
                  max_batch: int = 64, min_cosine: float = MIN_COSINE,
                  fallback: Callable[[], Embedder] | None = None) -> None:
         self._cache_dir = Path(cache_dir)
@@ -133,6 +137,7 @@ class OnnxMiniLMEmbedder:
         self.min_cosine_to_fp32: float | None = None
         self.embedded_tokens = 0  # word pieces run through the model (after deduplication), for the bench
         self.duplicates_skipped = 0
+        self.truncated_texts = 0  # texts longer than the model window (their tail is not embedded)
 
     @staticmethod
     def _tokenizer_for(model_dir: Path) -> Any:
@@ -209,8 +214,9 @@ class OnnxMiniLMEmbedder:
         batch, query = sessions
         session = query if len(texts) <= self._query_max_texts else batch
         unique = list(dict.fromkeys(texts))  # repeated boilerplate (headers, signature blocks) is embedded once
-        vecs, tokens = _encode(session, self._tokenizer, unique, self._batch_tokens, self._max_batch)
+        vecs, tokens, cut = _encode(session, self._tokenizer, unique, self._batch_tokens, self._max_batch)
         self.embedded_tokens += tokens
+        self.truncated_texts += cut
         self.duplicates_skipped += len(texts) - len(unique)
         if len(unique) == len(texts):
             return vecs.tolist()
@@ -219,8 +225,8 @@ class OnnxMiniLMEmbedder:
 
 
 def _encode(session: Any, tokenizer: Any, texts: list[str], batch_tokens: int,
-            max_batch: int) -> tuple[np.ndarray, int]:
-    """Mean-pooled, normalised vectors; batches of similar length so padding costs almost nothing."""
+            max_batch: int) -> tuple[np.ndarray, int, int]:
+    """(vectors, word pieces, texts cut at MAX_TOKENS): mean-pooled and normalised, batched by length."""
     encodings = tokenizer.encode_batch(texts)
     lengths = np.array([len(e.ids) for e in encodings])
     order = np.argsort(lengths, kind="stable")
@@ -246,4 +252,4 @@ def _encode(session: Any, tokenizer: Any, texts: list[str], batch_tokens: int,
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         start = end
-    return out, int(lengths.sum())
+    return out, int(lengths.sum()), sum(1 for e in encodings if e.overflowing)

@@ -71,6 +71,9 @@ def test_duplicates_are_embedded_once_and_returned_in_order(int8):
     assert int8.embedded_tokens == 2 * tokens_all  # the same three unique texts again
     assert np.allclose(got[[0, 1, 3]], alone, atol=1e-5)
     assert np.array_equal(got[0], got[2]) and np.array_equal(got[1], got[4])
+    assert int8.truncated_texts == 0
+    int8.embed([TEXTS[3] * 12, TEXTS[0] * 12])  # ~600 word pieces each: cut at the 256 window
+    assert int8.truncated_texts == 2
 
 
 def test_token_budget_batches_do_not_change_vectors(int8):
@@ -79,8 +82,8 @@ def test_token_budget_batches_do_not_change_vectors(int8):
     int8.warm()
     batch_session, _ = int8._sessions
     texts = [t * k for k in (1, 3) for t in TEXTS]  # mixed lengths: several batches under a small budget
-    big, tokens = _encode(batch_session, int8._tokenizer, texts, batch_tokens=100_000, max_batch=64)
-    small, tokens_small = _encode(batch_session, int8._tokenizer, texts, batch_tokens=64, max_batch=3)
+    big, tokens, _ = _encode(batch_session, int8._tokenizer, texts, batch_tokens=100_000, max_batch=64)
+    small, tokens_small, _ = _encode(batch_session, int8._tokenizer, texts, batch_tokens=64, max_batch=3)
     assert tokens == tokens_small
     assert (big * small).sum(axis=1).min() > 0.98  # batch-dependent int8 activation scales, see above
 
@@ -109,8 +112,8 @@ def test_batches_are_length_sorted_within_the_token_budget_and_rows_come_back_in
     int8.warm()
     texts = [TEXTS[i % 4] * (1 + i % 5) for i in range(23)]
     session = _RecordingSession()
-    got, tokens = _encode(session, int8._tokenizer, texts, batch_tokens=600, max_batch=8)
-    assert len(session.shapes) > 1
+    got, tokens, cut = _encode(session, int8._tokenizer, texts, batch_tokens=600, max_batch=8)
+    assert len(session.shapes) > 1 and cut == 0
     assert all(b * w <= 600 or b == 1 for b, w in session.shapes)
     assert [w for _, w in session.shapes] == sorted(w for _, w in session.shapes)
     assert sum(b * w for b, w in session.shapes) <= 1.25 * tokens  # little padding
