@@ -388,8 +388,8 @@ def _warm_int8(cache: Path) -> dict[str, Any]:
     return {"int8_build_or_load_s": round(time.monotonic() - t, 1), "min_cosine_to_fp32": e.min_cosine_to_fp32}
 
 
-def run(*, before: bool = False, names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Both sides on each folder, back to back; ratios Atlas/baseline; writes ingest_bench.md beside the JSON."""
+def run(*, before: bool = False, names: Sequence[str] | None = None, stem: str = "ingest_bench") -> dict[str, Any]:
+    """Both sides on each folder, back to back; ratios Atlas/baseline; writes <stem>.md beside the JSON."""
     result: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                                           "python": sys.version.split()[0]},
                               "loadavg_start": _load(), "goals": GOALS, "folders": {}}
@@ -427,7 +427,7 @@ def run(*, before: bool = False, names: Sequence[str] | None = None) -> dict[str
         result["folders"][name] = row
     result["loadavg_end"] = _load()
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ingest_bench.md").write_text(markdown(result))
+    (OUT / f"{stem}.md").write_text(markdown(result))
     return result
 
 
@@ -506,9 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child_main(args)
         return 0
-    result = run(before=args.before, names=args.folders)
-    OUT.mkdir(parents=True, exist_ok=True)
     name = "ingest_bench_before" if args.before else "ingest_bench"
+    result = run(before=args.before, names=args.folders, stem=name)
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
     print(markdown(result))
     return 0

@@ -141,3 +141,15 @@ def test_settings_pick_the_runtime(tmp_path):
     assert isinstance(build_embedder(load_settings(ATLAS_DATA_DIR=tmp_path)), OnnxMiniLMEmbedder)
     assert isinstance(build_embedder(load_settings(ATLAS_DATA_DIR=tmp_path, ATLAS_EMBED_RUNTIME="torch")),
                       MiniLMEmbedder)
+
+
+@pytest.mark.slow
+def test_int8_recall_on_the_devset_questions_is_not_lower(int8, tmp_path):
+    from bench import search_bench, search_devset
+
+    if not (search_devset.DEVSET / "truth.jsonl").exists():
+        pytest.skip(f"shared devset not found at {search_devset.DEVSET}")
+    figures = search_bench.measure_recall(int8)
+    # torch MiniLM on the same index recipe (2026-12, bench/results/recall_embedders.json): vector 26/28, hybrid 28/28
+    assert figures["recall@5_hybrid"] == 1.0
+    assert figures["recall@5_vector"] >= round(26 / 28, 3)
