@@ -109,7 +109,8 @@ def build_onnx(model_dir: Path, out_dir: Path) -> Path:
 
 
 class OnnxMiniLMEmbedder:
-    """Embedder port on ONNX Runtime: int8 MiniLM, length-sorted token-budget batches, duplicates embedded once.
+    """Embedder port on ONNX Runtime: int8 MiniLM, length-sorted token-budget batches, duplicates embedded once,
+    texts longer than the model window embedded whole (over several windows).
 
     Small batches win on CPU: 512 word pieces a batch gave 8.1-8.5k word pieces per CPU-second against 6.6-7.5k
     at 1024, 5.1k at 4096 and 4.4k at 8192 (devset chunks, 2 cores, load ~12; the working set stays in cache).
@@ -130,6 +131,7 @@ class OnnxMiniLMEmbedder:
         self._max_batch = max_batch
         self._min_cosine = min_cosine
         self._lock = threading.Lock()
+        self._counts_lock = threading.Lock()  # queries and the index worker embed from different threads
         self._sessions: tuple[Any, Any] | None = None
         self._tokenizer: Any = None
         self._fallback_factory = fallback
@@ -137,7 +139,7 @@ class OnnxMiniLMEmbedder:
         self.min_cosine_to_fp32: float | None = None
         self.embedded_tokens = 0  # word pieces run through the model (after deduplication), for the bench
         self.duplicates_skipped = 0
-        self.truncated_texts = 0  # texts longer than the model window (their tail is not embedded)
+        self.windowed_texts = 0  # texts longer than the model window, embedded over several windows
 
     @staticmethod
     def _tokenizer_for(model_dir: Path) -> Any:
@@ -183,7 +185,11 @@ class OnnxMiniLMEmbedder:
         path = out_dir / "model.int8.onnx"
         if not (path.exists() and (out_dir / "probe_fp32.npy").exists()):
             tmp = out_dir.with_name(f"{out_dir.name}.tmp{os.getpid()}")
-            build_onnx(model_dir, tmp)
+            try:
+                build_onnx(model_dir, tmp)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)  # no half-built model left for the next start to trust
+                raise
             if out_dir.exists():  # a concurrent builder published first; its copy is just as good
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
@@ -215,9 +221,10 @@ class OnnxMiniLMEmbedder:
         session = query if len(texts) <= self._query_max_texts else batch
         unique = list(dict.fromkeys(texts))  # repeated boilerplate (headers, signature blocks) is embedded once
         vecs, tokens, cut = _encode(session, self._tokenizer, unique, self._batch_tokens, self._max_batch)
-        self.embedded_tokens += tokens
-        self.truncated_texts += cut
-        self.duplicates_skipped += len(texts) - len(unique)
+        with self._counts_lock:
+            self.embedded_tokens += tokens
+            self.windowed_texts += cut
+            self.duplicates_skipped += len(texts) - len(unique)
         if len(unique) == len(texts):
             return vecs.tolist()
         row = {t: i for i, t in enumerate(unique)}
@@ -226,11 +233,18 @@ class OnnxMiniLMEmbedder:
 
 def _encode(session: Any, tokenizer: Any, texts: list[str], batch_tokens: int,
             max_batch: int) -> tuple[np.ndarray, int, int]:
-    """(vectors, word pieces, texts cut at MAX_TOKENS): mean-pooled and normalised, batched by length."""
+    """(vectors, word pieces run, texts longer than one window): mean-pooled, normalised, batched by length.
+
+    A text longer than the model's 256-word-piece window is not cut: its further windows are run too and the
+    vector is the mean over the tokens of all its windows, so every word piece of the text is embedded.
+    """
     encodings = tokenizer.encode_batch(texts)
-    lengths = np.array([len(e.ids) for e in encodings])
+    owner = [i for i, e in enumerate(encodings) for _ in range(1 + len(e.overflowing))]
+    segments = [w for e in encodings for w in (e, *e.overflowing)]
+    lengths = np.array([len(w.ids) for w in segments])
     order = np.argsort(lengths, kind="stable")
-    out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+    sums = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    counts = np.zeros(len(texts), dtype=np.float32)
     names = {i.name for i in session.get_inputs()}
     start = 0
     while start < len(order):
@@ -244,12 +258,15 @@ def _encode(session: Any, tokenizer: Any, texts: list[str], batch_tokens: int,
         mask = np.zeros((len(idx), width), dtype=np.int64)
         for row, j in enumerate(idx):
             n = lengths[j]
-            ids[row, :n] = encodings[j].ids
+            ids[row, :n] = segments[j].ids
             mask[row, :n] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = session.run(None, {k: v for k, v in feeds.items() if k in names})[0]
         m = mask[..., None].astype(np.float32)
-        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        rows = [owner[j] for j in idx]
+        np.add.at(sums, rows, (hidden * m).sum(axis=1))
+        np.add.at(counts, rows, m.sum(axis=(1, 2)))
         start = end
-    return out, int(lengths.sum()), sum(1 for e in encodings if e.overflowing)
+    pooled = sums / np.clip(counts[:, None], 1e-9, None)
+    out = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return out.astype(np.float32), int(lengths.sum()), sum(1 for e in encodings if e.overflowing)

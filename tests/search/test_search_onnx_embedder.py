@@ -71,9 +71,21 @@ def test_duplicates_are_embedded_once_and_returned_in_order(int8):
     assert int8.embedded_tokens == 2 * tokens_all  # the same three unique texts again
     assert np.allclose(got[[0, 1, 3]], alone, atol=1e-5)
     assert np.array_equal(got[0], got[2]) and np.array_equal(got[1], got[4])
-    assert int8.truncated_texts == 0
-    int8.embed([TEXTS[3] * 12, TEXTS[0] * 12])  # ~600 word pieces each: cut at the 256 window
-    assert int8.truncated_texts == 2
+    assert int8.windowed_texts == 0
+
+
+def test_a_text_longer_than_the_window_is_embedded_whole(int8):
+    head, tail = TEXTS[3] * 4, TEXTS[1] * 8
+    int8.warm()
+    n_head, n_tail = (len(int8._tokenizer.encode(t).ids) for t in (head, tail))
+    assert n_head < 256 and n_tail < 256 < n_head + n_tail
+    before = int8.embedded_tokens
+    whole, tail_alone, head_alone = np.asarray(int8.embed([head + " " + tail, tail, head]))
+    assert int8.windowed_texts == 1
+    # every window of the long text ran (each adds its own [CLS]/[SEP]), plus the two halves alone
+    assert int8.embedded_tokens - before >= 2 * (n_head + n_tail) - 2
+    # A cut text would be its head only; the whole text also leans towards its tail.
+    assert whole @ tail_alone > 0.5 and whole @ tail_alone > head_alone @ tail_alone + 0.1
 
 
 def test_token_budget_batches_do_not_change_vectors(int8):
@@ -112,8 +124,8 @@ def test_batches_are_length_sorted_within_the_token_budget_and_rows_come_back_in
     int8.warm()
     texts = [TEXTS[i % 4] * (1 + i % 5) for i in range(23)]
     session = _RecordingSession()
-    got, tokens, cut = _encode(session, int8._tokenizer, texts, batch_tokens=600, max_batch=8)
-    assert len(session.shapes) > 1 and cut == 0
+    got, tokens, windowed = _encode(session, int8._tokenizer, texts, batch_tokens=600, max_batch=8)
+    assert len(session.shapes) > 1 and windowed == 0
     assert all(b * w <= 600 or b == 1 for b, w in session.shapes)
     assert [w for _, w in session.shapes] == sorted(w for _, w in session.shapes)
     assert sum(b * w for b, w in session.shapes) <= 1.25 * tokens  # little padding
