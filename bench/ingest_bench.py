@@ -16,7 +16,7 @@ import json
 import os
 import platform
 import resource
-import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +30,7 @@ SHARED = REPO.parent / "shared"
 OUT = Path(__file__).resolve().parent / "results"
 QUERIES = 80
 MODEL_WINDOW = 256
+SPLIT_LIMIT_S = 30  # per document: llama-index's SentenceSplitter ran for minutes on a devset file
 LATENCY_SOURCE = "P14_cutter_buck_tableau_sublease_seattle.txt"
 LATENCY_PAGES = 50
 GOALS = {"files_per_s_ratio_min": 1.0, "files_per_s_ratio_stretch": 2.0, "text_embedded_share": 1.0,
@@ -130,11 +131,20 @@ def _baseline(folder: Path, work: Path) -> dict[str, Any]:
     t = time.monotonic()
     splitter = SentenceSplitter(chunk_size=1024, chunk_overlap=200)
     nodes, split_failed = [], []
+
+    def _too_slow(*_: Any) -> None:
+        raise TimeoutError(f"split took over {SPLIT_LIMIT_S} s")
+
+    previous = signal.signal(signal.SIGALRM, _too_slow)
     for doc in docs:  # one call per document gives the same nodes; a document the splitter fails on is skipped
+        signal.setitimer(signal.ITIMER_REAL, SPLIT_LIMIT_S)
         try:
             nodes += splitter.get_nodes_from_documents([doc])
-        except RecursionError:  # seen on the devset: nltk's sentence tokenizer recursing on one file
-            split_failed.append(doc.metadata.get("file_name", "?"))
+        except (RecursionError, TimeoutError) as exc:  # seen on the devset: nltk recursing for minutes
+            split_failed.append(f"{doc.metadata.get('file_name', '?')}: {type(exc).__name__}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
     split_s = time.monotonic() - t
     client = chromadb.PersistentClient(path=str(work / "chroma"),
                                        settings=chromadb.config.Settings(anonymized_telemetry=False))
