@@ -412,8 +412,8 @@ def run(*, before: bool = False, names: Sequence[str] | None = None, stem: str =
                               "loadavg_start": _load(), "goals": GOALS, "folders": {}}
     from pipeline.settings import load_settings
 
-    onnx_cache = load_settings().data_dir / "cache" / "onnx"  # where `atlas` itself keeps the int8 build
-    result["int8_model"] = _warm_int8(onnx_cache)
+    cache_dir = load_settings().embed_cache_dir  # where `atlas` itself keeps the int8 build
+    result["int8_model"] = _warm_int8(cache_dir / "onnx")
     for i, (name, files) in enumerate(corpora().items()):
         if names and name not in names:
             continue
@@ -425,7 +425,7 @@ def run(*, before: bool = False, names: Sequence[str] | None = None, stem: str =
             print(f"ingest bench: {name}: baseline …", file=sys.stderr, flush=True)
             row["baseline"] = base = _child("baseline", folder)
             print(f"ingest bench: {name}: atlas …", file=sys.stderr, flush=True)
-            env = {"ATLAS_BENCH_ONNX_CACHE": str(onnx_cache)}
+            env = {"ATLAS_EMBED_CACHE_DIR": str(cache_dir)}
             row["atlas"] = atlas = _child("atlas", folder, ["--latency"] if i == 0 else [], env)
             if before:
                 print(f"ingest bench: {name}: atlas before #17 …", file=sys.stderr, flush=True)
@@ -498,10 +498,6 @@ def _child_main(args: argparse.Namespace) -> None:
     if args.child == "baseline":
         figures = _baseline(Path(args.folder), work)
     else:
-        cache = os.environ.get("ATLAS_BENCH_ONNX_CACHE")
-        if cache:  # the int8 model built once by the parent: the child only loads it
-            (work / "data" / "cache").mkdir(parents=True, exist_ok=True)
-            os.symlink(cache, work / "data" / "cache" / "onnx")
         figures = _atlas(Path(args.folder), work, latency=args.latency, sequential=args.sequential)
     figures["peak_rss_mb"] = _peak_rss_mb()
     figures["torch_imported"] = "torch" in sys.modules

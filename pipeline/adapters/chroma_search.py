@@ -24,7 +24,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embed_runtime == "onnx-int8":
         from pipeline.adapters.onnx_embedder import OnnxMiniLMEmbedder
 
-        return OnnxMiniLMEmbedder(settings.data_dir / "cache" / "onnx", threads=2,
+        return OnnxMiniLMEmbedder(settings.embed_cache_dir / "onnx", threads=2,
                                   fallback=lambda: MiniLMEmbedder(threads=2))
     return MiniLMEmbedder(threads=2)
 

@@ -146,7 +146,7 @@ class OnnxMiniLMEmbedder:
         from tokenizers import Tokenizer
 
         tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        tok.enable_truncation(max_length=MAX_TOKENS)
+        tok.enable_truncation(max_length=MAX_TOKENS)  # windows of 256: the overflow ones are embedded too (_encode)
         tok.no_padding()
         return tok
 

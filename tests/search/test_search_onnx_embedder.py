@@ -150,7 +150,9 @@ def test_settings_pick_the_runtime(tmp_path):
     from pipeline.adapters.onnx_embedder import OnnxMiniLMEmbedder
     from pipeline.settings import load_settings
 
-    assert isinstance(build_embedder(load_settings(ATLAS_DATA_DIR=tmp_path)), OnnxMiniLMEmbedder)
+    built = build_embedder(load_settings(ATLAS_DATA_DIR=tmp_path, ATLAS_EMBED_CACHE_DIR=tmp_path / "models"))
+    assert isinstance(built, OnnxMiniLMEmbedder)
+    assert built._cache_dir == tmp_path / "models" / "onnx"  # one machine-wide build, not one per data dir
     assert isinstance(build_embedder(load_settings(ATLAS_DATA_DIR=tmp_path, ATLAS_EMBED_RUNTIME="torch")),
                       MiniLMEmbedder)
 
