@@ -46,9 +46,9 @@ run: setup
 test: setup tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
-## bench: performance goals (JSON + markdown into bench/results/)
+## bench: performance goals (JSON + markdown into bench/results/); BENCH="ingest_bench" runs only the named ones
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

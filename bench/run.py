@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ("bench.parse_bench", "bench.search_bench", "bench.extract_bench", "bench.load_bench")
+BENCHES = ("bench.parse_bench", "bench.search_bench", "bench.extract_bench", "bench.load_bench",
+           "bench.ingest_bench")
 OUT = Path(__file__).resolve().parent / "results"
 
 

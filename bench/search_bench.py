@@ -205,10 +205,27 @@ def indexing_throughput(embedder: Embedder, root: Path) -> dict[str, Any]:
             "cpu_s": round(cpu, 1), "chunks_per_cpu_s": round(len(chunks) / cpu, 1)}
 
 
-def _real_embedder() -> Embedder:
-    from pipeline.adapters.minilm_embedder import MiniLMEmbedder
+def _real_embedder(runtime: str | None = None) -> Embedder:
+    """The shipped embedder as the settings build it (int8 ONNX by default; runtime overrides)."""
+    from pipeline.adapters.chroma_search import build_embedder
+    from pipeline.settings import load_settings
 
-    return MiniLMEmbedder(threads=2)
+    settings = load_settings(**({"ATLAS_EMBED_RUNTIME": runtime} if runtime else {}))
+    return build_embedder(settings)
+
+
+def compare_recall(runtimes: Sequence[str] = ("torch", "onnx-int8")) -> dict[str, Any]:
+    """recall@5 (vector, lexical, hybrid) on the devset questions with each embedder runtime, back to back."""
+    out: dict[str, Any] = {"loadavg_start": _load()}
+    for runtime in runtimes:
+        embedder = _real_embedder(runtime)
+        embedder.embed(["warm up"])
+        t = time.perf_counter()
+        out[runtime] = measure_recall(embedder)
+        out[runtime]["index_and_recall_s"] = round(time.perf_counter() - t, 1)
+        out[runtime]["embedder"] = type(getattr(embedder, "fallback", None) or embedder).__name__
+    out["loadavg_end"] = _load()
+    return out
 
 
 def _load() -> list[float]:
@@ -218,7 +235,8 @@ def _load() -> list[float]:
 def run() -> dict[str, Any]:
     """Every search figure as one JSON-able dict (load averages say whether the machine was quiet)."""
     embedder = _real_embedder()
-    result: dict[str, Any] = {"loadavg_start": _load(), "cores": os.cpu_count()}
+    result: dict[str, Any] = {"loadavg_start": _load(), "cores": os.cpu_count(),
+                              "embedder": type(embedder).__name__}
     root = Path(tempfile.mkdtemp(prefix="atlas-search-bench-"))
     try:
         result["indexing"] = indexing_throughput(embedder, root / "devset")
@@ -234,4 +252,11 @@ def run() -> dict[str, Any]:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    print(json.dumps(run(), indent=2))
+    if sys.argv[1:] == ["--compare-recall"]:
+        figures = compare_recall()
+        out = Path(__file__).resolve().parent / "results" / "recall_embedders.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2))
+        print(json.dumps(figures, indent=2))
+    else:
+        print(json.dumps(run(), indent=2))

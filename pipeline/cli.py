@@ -246,7 +246,6 @@ def ingest(directory: Path, org: str, wait: bool, timeout: int) -> None:
     from pipeline.domain.errors import InvalidDocument
     from pipeline.handlers import build_handlers, on_dead_letter
     from pipeline.usecases.ingest import ingest as ingest_one
-    from pipeline.worker import Worker
 
     settings = _settings()
     svc = _services(migrate=settings.runtime == "embedded")
@@ -266,17 +265,24 @@ def ingest(directory: Path, org: str, wait: bool, timeout: int) -> None:
         created += new
         dupes += not new
     if wait and ids:
-        worker = Worker(svc.queue, build_handlers(svc), on_dead=on_dead_letter(svc))
-        deadline = time.monotonic() + timeout
+        from pipeline.domain.events import DOCUMENT_UPLOADED
+        from pipeline.worker import run_stages
+
+        handlers = build_handlers(svc)
+        # Two stages in two threads: parse + extract of the next document while the last one is embedded.
+        stages = [(DOCUMENT_UPLOADED,), tuple(t for t in handlers if t != DOCUMENT_UPLOADED)]
         with tqdm(total=len(ids), desc="processing", unit="doc") as bar:
-            while time.monotonic() < deadline:
-                worker.run_once()
+            def settled() -> int:
                 with svc.uow_factory() as uow:
-                    done = sum(uow.documents.get(org_row.id, i).status.value in ("ready", "failed") for i in ids)
-                bar.update(done - bar.n)
-                if done == len(ids) and not svc.queue.claim(limit=0):
-                    worker.drain(timeout_s=max(1.0, deadline - time.monotonic()))
-                    break
+                    return sum(uow.documents.get(org_row.id, i).status.value in ("ready", "failed") for i in ids)
+
+            def indexed() -> bool:
+                n = settled()
+                bar.update(n - bar.n)
+                depth = svc.queue.depth()  # every document settled and its index event applied
+                return n == len(ids) and not depth.get("pending") and not depth.get("claimed")
+
+            run_stages(svc.queue, handlers, stages, done=indexed, timeout_s=timeout, on_dead=on_dead_letter(svc))
     with svc.uow_factory() as uow:
         statuses = [uow.documents.get(org_row.id, i).status.value for i in ids]
     click.echo(f"\n{len(files)} file(s): {created} new, {dupes} already known, {len(rejected)} rejected")

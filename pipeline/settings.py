@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, alias="ATLAS_LLM_TIMEOUT_S")
     llama_cloud_api_key: str | None = Field(None, alias="LLAMA_CLOUD_API_KEY")
     embedder: Literal["minilm", "openai"] = Field("minilm", alias="ATLAS_EMBEDDER")
+    # onnx-int8: MiniLM built locally to int8 ONNX on first use (checked against fp32, else torch); torch: as shipped
+    embed_runtime: Literal["onnx-int8", "torch"] = Field("onnx-int8", alias="ATLAS_EMBED_RUNTIME")
+    # built models, shared by every data directory of the machine (one build per model version, not per data dir)
+    embed_cache_dir: Path = Field(Path.home() / ".cache" / "atlas", alias="ATLAS_EMBED_CACHE_DIR")
 
     # observability
     phoenix_collector_endpoint: str | None = Field(None, alias="PHOENIX_COLLECTOR_ENDPOINT")

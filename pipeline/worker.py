@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from pipeline.domain.errors import TransientError
 from pipeline.domain.events import Event
@@ -163,3 +163,35 @@ class Worker:
         for stop in self._companions:
             stop()
         return finished
+
+
+def run_stages(queue, handlers: dict[str, Handler], stages: Sequence[Sequence[str]], *,  # type: ignore[no-untyped-def]
+               done: Callable[[], bool], timeout_s: float, on_dead: Callable[[Event, str], None] | None = None,
+               poll_s: float = 0.2, tick: Callable[[], None] | None = None) -> bool:
+    """Run each stage (a group of event types) in its own worker thread until done() or the deadline.
+
+    One process, one thread per stage: document n+1 is parsed and extracted while document n is embedded
+    (the embedder and OCR release the GIL). Memory stays bounded: each stage holds one event (or one batch)
+    at a time and hands over through the durable queue. Events left due at the end are drained here.
+    Returns whether done() became true before the deadline.
+    """
+    deadline = time.monotonic() + timeout_s
+    workers = []
+    for types in stages:
+        w = Worker(queue, {t: handlers[t] for t in types if t in handlers}, poll_s=poll_s, on_dead=on_dead)
+        w.start(1)
+        workers.append(w)
+    finished = False
+    try:
+        while time.monotonic() < deadline:
+            if tick is not None:
+                tick()
+            if done():
+                finished = True
+                break
+            time.sleep(poll_s)
+    finally:
+        for w in workers:
+            w.stop(timeout_s=max(30.0, deadline - time.monotonic()))  # never leave a writer mid-batch
+    Worker(queue, handlers, on_dead=on_dead).drain(timeout_s=max(1.0, deadline - time.monotonic()))
+    return finished

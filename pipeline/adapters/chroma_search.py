@@ -17,11 +17,16 @@ log = logging.getLogger(__name__)
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured embedder (MiniLM shipped with the package)."""
+    """The configured embedder (MiniLM shipped with the package; int8 ONNX unless ATLAS_EMBED_RUNTIME=torch)."""
     if settings.embedder != "minilm":
         raise ValueError(f"embedder {settings.embedder!r} is not available in this build; use minilm")
     from pipeline.adapters.minilm_embedder import MiniLMEmbedder
 
+    if settings.embed_runtime == "onnx-int8":
+        from pipeline.adapters.onnx_embedder import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(settings.embed_cache_dir / "onnx", threads=2,
+                                  fallback=lambda: MiniLMEmbedder(threads=2))
     return MiniLMEmbedder(threads=2)
 
 
