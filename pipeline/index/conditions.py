@@ -7,19 +7,9 @@ from datetime import date
 from typing import Any, Callable
 
 from pipeline.domain.model import ASSET_TYPES, ExtractionResult, FieldStatus
+from pipeline.extract.places import US_STATES as _STATE_NAMES
 
-US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
-    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
-    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY", "north carolina": "NC",
-    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
-    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
-    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
-    "wisconsin": "WI", "wyoming": "WY",
-}
+US_STATES = {name.lower(): code for code, name in _STATE_NAMES.items()}  # "new york" -> "NY"
 COUNTRIES = {"english": "england", "england": "england", "welsh": "wales", "wales": "wales",
              "scottish": "scotland", "scotland": "scotland", "israeli": "israel", "israel": "israel",
              "german": "germany", "germany": "germany", "irish": "ireland", "ireland": "ireland",
