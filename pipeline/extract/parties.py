@@ -76,23 +76,18 @@ def defined_term_hits(dt: DocText, role: str) -> list[Hit]:
     pat = re.compile(
         r"\(\s*(?:the\s+|hereinafter(?:\s+(?:referred\s+to\s+as|called|the))?\s*:?\s*|collectively\s+)?\"?\s*(?:the\s+)?"
         + ROLES[role] + r"\s*\"?\s*\)", re.I)
-    hits = []
-    for m in pat.finditer(dt.text):
-        span = _backtrack(dt, m.start())
-        if not span:
-            continue
-        name = clean_name(dt.raw[span[0]:span[1]])
-        if not name:
-            continue
-        s, e = _span_of_name(dt, span[0], span[1], name)
-        hits.append(Hit(name, s, e, 0.9, raw=dt.raw[span[0]:m.end()]))
-    return hits
+    return _named_before(dt, pat, 0.9)
 
 
 def referred_hits(dt: DocText, role: str) -> list[Hit]:
     """'X, an individual ..., referred to as "lessor,"': a defined role without the parenthesis."""
     pat = re.compile(r",?\s*(?:hereinafter\s+|herein\s+)?(?:referred\s+to\s+as|called)\s+(?:the\s+)?\"\s*"
                      + ROLES[role] + r"\s*[,.]?\s*\"", re.I)
+    return _named_before(dt, pat, 0.85)
+
+
+def _named_before(dt: DocText, pat: re.Pattern[str], score: float) -> list[Hit]:
+    """The party name written just before each match of a role definition."""
     hits = []
     for m in pat.finditer(dt.text):
         span = _backtrack(dt, m.start())
@@ -102,7 +97,7 @@ def referred_hits(dt: DocText, role: str) -> list[Hit]:
         if not name:
             continue
         s, e = _span_of_name(dt, span[0], span[1], name)
-        hits.append(Hit(name, s, e, 0.85, raw=dt.raw[span[0]:m.end()]))
+        hits.append(Hit(name, s, e, score, raw=dt.raw[span[0]:m.end()]))
     return hits
 
 
