@@ -77,6 +77,8 @@ NOT_SET_ON_GCP = {
     "PHOENIX_CLIENT_HEADERS": "tracing collector not deployed by this Terraform",
     "ATLAS_LEGACY_WAIT_S": "code default",
     "ATLAS_LEGACY_MAX_WAITS": "code default",
+    "ATLAS_EMBED_RUNTIME": "code default (onnx-int8, checked against fp32 at load; torch is the fallback)",
+    "ATLAS_EMBED_CACHE_DIR": "set in both images: the int8 model is built at image build time into /opt/atlas-models",
     "ATLAS_SHUTDOWN_GRACE_S": "atlas serve only; on Cloud Run gunicorn's graceful timeout applies",
     "ATLAS_WEBHOOK_ALLOW_PRIVATE": "must stay off in production (https to public addresses only)",
     "ATLAS_RATE_LIMIT_STORAGE_URI": "not provisioned yet: Cloud Run instances keep per-instance counters behind "
