@@ -1,4 +1,5 @@
-"""`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, calibrate, ask, reindex."""
+"""`atlas`: the command line — serve, worker, extract, ingest, status, keys, migrate, eval, calibrate, eval-qa,
+ask, reindex, export-truth, audit."""
 from __future__ import annotations
 
 import functools
