@@ -50,6 +50,11 @@ def _load() -> list[float]:
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM belongs to the exec'd image, while ru_maxrss keeps the maximum of the
+    process that forked it (Linux carries it across exec), which made every child report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
