@@ -15,7 +15,7 @@ from pipeline.parse.model import ParsedDocument
 
 log = logging.getLogger(__name__)
 
-VERSION = "rules-1"
+VERSION = "rules-2"  # bumped with the #13 rules rework: stored rules-1 extractions are re-extracted
 
 
 class RuleExtractor:
