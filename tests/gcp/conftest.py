@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from support.emulators import LoopbackJsonApi
 from support.postgres import fresh_database
 
 PUBSUB_JAR_GLOB = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib/cloud-pubsub-emulator-*-all.jar"
@@ -122,7 +123,7 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
-class FakeCloudRun:
+class FakeCloudRun(LoopbackJsonApi):
     """A loopback Cloud Run Admin API: `jobs/<job>:run` returns a long-running operation and runs the job's
     command once per task as a subprocess, with the environment Cloud Run gives a task."""
 
@@ -135,32 +136,6 @@ class FakeCloudRun:
         self.executions: list[dict] = []
         self.fail_next: list[int] = []  # HTTP statuses to answer instead of running
         self.endpoint = ""
-        self._server = None
-
-    def start(self) -> str:
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
-                return None
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                status, reply = fake.handle(self.path, body)
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def handle(self, path: str, body: dict) -> tuple[int, dict]:
         import os
@@ -202,10 +177,6 @@ class FakeCloudRun:
             stdout, _ = p.communicate(timeout=timeout_s)
             out.append((p.returncode, stdout.decode(errors="replace")))
         return out
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
         for ex in self.executions:
             for p in ex["procs"]:
                 if p.poll() is None:

@@ -67,15 +67,16 @@ def pubsub_emulator(workdir: Path) -> Iterator[str]:
             proc.wait(5)
 
 
-class RecordingCloudRun:
-    """A loopback Cloud Run Admin API that records `jobs/<job>:run` requests (the test runs the job itself)."""
+class LoopbackJsonApi:
+    """A JSON-over-HTTP stand-in on a loopback port: every POST body goes to handle(path, body) -> (status, reply)."""
 
-    def __init__(self, jobs: set[str]) -> None:
-        self.jobs = jobs
-        self.runs: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = None
+    _server: ThreadingHTTPServer | None = None
+
+    def handle(self, path: str, body: dict) -> tuple[int, dict]:
+        raise NotImplementedError
 
     def start(self) -> str:
+        """Serve in a daemon thread; returns the base URL."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,6 +97,18 @@ class RecordingCloudRun:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+
+
+class RecordingCloudRun(LoopbackJsonApi):
+    """A loopback Cloud Run Admin API that records `jobs/<job>:run` requests (the test runs the job itself)."""
+
+    def __init__(self, jobs: set[str]) -> None:
+        self.jobs = jobs
+        self.runs: list[dict[str, Any]] = []
+
     def handle(self, path: str, body: dict) -> tuple[int, dict]:
         m = re.fullmatch(r"/v2/projects/([^/]+)/locations/([^/]+)/jobs/([^/:]+):run", path.split("?")[0])
         if not m or m.group(3) not in self.jobs:
@@ -110,7 +123,3 @@ class RecordingCloudRun:
         return 200, {"name": f"projects/{project}/locations/{region}/operations/{uuid.uuid4()}",
                      "metadata": {"@type": "type.googleapis.com/google.cloud.run.v2.Execution", "name": name},
                      "done": False}
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
